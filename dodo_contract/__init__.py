@@ -1,0 +1,61 @@
+"""dodo-contract: contract testing and validation for Dodo Payments ``POST /payments``.
+
+``validate_request`` / ``validate_response`` / ``validate_error`` check payloads; ``check_implementation``
+judges a running implementation; ``serve_mock`` runs the reference mock; the Hypothesis strategies live in
+``dodo_contract.strategies`` (imported lazily, so ``import dodo_contract`` stays light).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError, ContractViolation, DodoContractError, Violation
+from .fixtures import Fixtures, load_fixtures
+from .outcome import ContractRun, Finding
+from .validator import ValidationResult, validate_error, validate_request, validate_response
+
+if TYPE_CHECKING:
+    from .engine import check_implementation
+    from .mock import create_app, serve_mock
+    from .selftest import selftest
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "ContractRun",
+    "ContractViolation",
+    "DodoContractError",
+    "Finding",
+    "Fixtures",
+    "ValidationResult",
+    "Violation",
+    "__version__",
+    "check_implementation",
+    "create_app",
+    "load_fixtures",
+    "selftest",
+    "serve_mock",
+    "validate_error",
+    "validate_request",
+    "validate_response",
+]
+
+_LAZY = {
+    "check_implementation": "engine",
+    "create_app": "mock",
+    "serve_mock": "mock",
+    "selftest": "selftest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The engine and mock pull in schemathesis/hypothesis/starlette; load them only when asked for.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dodo_contract' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
