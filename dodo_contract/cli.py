@@ -37,13 +37,20 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("files", nargs="*", metavar="FILE", help="JSON or JSON Lines files; '-' or none reads stdin")
     v.add_argument("--json", action="store_true", help="print a machine-readable list")
     v.add_argument("--strict", action="store_true", help="also report unknown keys")
+    v.add_argument(
+        "--spec-only", action="store_true", help="judge by the spec's schema alone, without the docs' prose rules"
+    )
 
     m = sub.add_parser("mock", help="serve the reference mock of POST /payments")
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     m.add_argument("--catalog", metavar="FILE", help="catalog (fixtures) file, JSON or TOML")
-    m.add_argument("--api-key", metavar="KEY", help="the bearer key to accept (default: env DODO_API_KEY, "
-                   "then DODO_PAYMENTS_API_KEY, else a printed test key)")
+    m.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="the bearer key to accept (default: env DODO_API_KEY, "
+        "then DODO_PAYMENTS_API_KEY, else a printed test key)",
+    )
     m.add_argument("--fault", metavar="NAME", help="break the mock on purpose (see --list-faults)")
     m.add_argument("--seed", type=int, default=None, help="seed for generated ids")
     m.add_argument("--list-faults", action="store_true", help="list fault modes and exit")
@@ -64,6 +71,9 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--case", type=int, default=None, help="index of the violation to replay (default: all)")
     r.add_argument("--base-url", metavar="URL")
     r.add_argument("--api-key", metavar="KEY")
+    r.add_argument("--fixtures", metavar="FILE", help="the fixtures the gate used (default: the built-in catalog)")
+    r.add_argument("--timeout", type=float, default=None, help="per-request timeout, seconds")
+    r.add_argument("--allow-live", action="store_true", help="allow Dodo's live host")
     return parser
 
 
@@ -73,7 +83,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     err = stderr or sys.stderr
     parser = _build_parser()
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args, extra = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+        # argparse stops filling a '*' positional at the first option ("validate request --json a.json").
+        files = [e for e in extra if e == "-" or not e.startswith("-")]
+        if getattr(args, "command", None) == "validate":
+            args.files.extend(files)
+            extra = [e for e in extra if e not in files]
+        if extra:
+            raise _UsageError(f"dodo-contract: unrecognized arguments: {' '.join(extra)}")
     except _UsageError as exc:
         print(str(exc), file=err)
         return EXIT_ERROR
@@ -150,9 +167,9 @@ def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for label, text in sources:
         for where, payload in _documents(label, text):
             if args.kind == "request":
-                result = validate_request(payload, strict=args.strict)
+                result = validate_request(payload, strict=args.strict, spec_only=args.spec_only)
             elif args.kind == "response":
-                result = validate_response(payload, strict=args.strict)
+                result = validate_response(payload, strict=args.strict, spec_only=args.spec_only)
             else:
                 result = validate_error(payload)
             results.append((where, result))

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "REDACTED",
     "ConfigError",
     "ContractViolation",
     "DodoContractError",
     "Violation",
     "escape_pointer_token",
     "join_pointer",
-    "REDACTED",
     "pointer_sort_key",
     "redact",
     "sort_violations",
@@ -36,7 +36,7 @@ def pointer_sort_key(pointer: str) -> tuple[tuple[int, int, str], ...]:
         return ()
     key: list[tuple[int, int, str]] = []
     for token in pointer[1:].split("/"):
-        if token.isdigit():
+        if token.isascii() and token.isdigit():
             key.append((0, int(token), ""))
         else:
             key.append((1, 0, token))

@@ -98,13 +98,23 @@ class Fixtures:
         """Return the fixtures in the file format (round-trips through ``load_fixtures``)."""
         return {
             "products": [
-                {"id": p.id, "price": p.price, "currency": p.currency, "pay_what_you_want": p.pay_what_you_want,
-                 "min_amount": p.min_amount}
+                {
+                    "id": p.id,
+                    "price": p.price,
+                    "currency": p.currency,
+                    "pay_what_you_want": p.pay_what_you_want,
+                    "min_amount": p.min_amount,
+                }
                 for p in self.products
             ],
             "customers": [
-                {"id": c.id, "email": c.email, "name": c.name, "phone_number": c.phone_number,
-                 "payment_method_ids": list(c.payment_method_ids)}
+                {
+                    "id": c.id,
+                    "email": c.email,
+                    "name": c.name,
+                    "phone_number": c.phone_number,
+                    "payment_method_ids": list(c.payment_method_ids),
+                }
                 for c in self.customers
             ],
             "discount_codes": [{"code": d.code, "id": d.id, "percentage": d.percentage} for d in self.discounts],
@@ -244,8 +254,13 @@ def _product(index: int, raw: Any) -> Product:
         "products",
         index,
         raw,
-        {"id": (str, True), "price": (int, not _is_pwyw(raw)), "currency": (str, False),
-         "pay_what_you_want": (bool, False), "min_amount": (int, False)},
+        {
+            "id": (str, True),
+            "price": (int, not _is_pwyw(raw)),
+            "currency": (str, False),
+            "pay_what_you_want": (bool, False),
+            "min_amount": (int, False),
+        },
     )
     e.setdefault("price", e.get("min_amount", 0))
     for key in ("price", "min_amount"):
@@ -263,8 +278,13 @@ def _customer(index: int, raw: Any) -> Customer:
         "customers",
         index,
         raw,
-        {"id": (str, True), "email": (str, True), "name": (str, False), "phone_number": (str, False),
-         "payment_method_ids": (list, False)},
+        {
+            "id": (str, True),
+            "email": (str, True),
+            "name": (str, False),
+            "phone_number": (str, False),
+            "payment_method_ids": (list, False),
+        },
     )
     methods = e.pop("payment_method_ids", [])
     for i, m in enumerate(methods):

@@ -11,12 +11,12 @@ from typing import Any
 __all__ = [
     "BUSINESS_ERROR_CODES",
     "DOCUMENTED_ERROR_CODES",
-    "OTHER_ERROR_CODES",
-    "SCHEMA_ERROR_CODES",
     "ERROR",
+    "OTHER_ERROR_CODES",
     "REQUEST",
     "RESPONSE",
     "SCHEMA_BASE",
+    "SCHEMA_ERROR_CODES",
     "SPEC_VERSION",
     "country_codes",
     "currency_codes",
@@ -71,18 +71,20 @@ def load_schema(name: str) -> dict[str, Any]:
     return copy.deepcopy(_load(name))
 
 
-def _inline(node: Any) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.endswith(".json"):
-            target = _inline(_load(ref[: -len(".json")]))
-            target = {k: v for k, v in target.items() if k not in ("$id", "$schema")}
-            siblings = {k: _inline(v) for k, v in node.items() if k != "$ref"}
-            return _merge(target, siblings)
-        return {k: _inline(v) for k, v in node.items()}
+def _inline(node: Any, spec_only: bool) -> Any:
     if isinstance(node, list):
-        return [_inline(v) for v in node]
-    return node
+        return [_inline(v, spec_only) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if spec_only and "x-dodo-added" in node:
+        node = {k: v for k, v in node.items() if k not in node["x-dodo-added"] and k != "x-dodo-added"}
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.endswith(".json"):
+        target = _inline(_load(ref[: -len(".json")]), spec_only)
+        target = {k: v for k, v in target.items() if k not in ("$id", "$schema")}
+        siblings = {k: _inline(v, spec_only) for k, v in node.items() if k != "$ref"}
+        return _merge(target, siblings)
+    return {k: _inline(v, spec_only) for k, v in node.items()}
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -118,13 +120,17 @@ def _flatten_nullable_enums(node: Any) -> Any:
 
 
 @cache
-def _dereferenced(name: str) -> str:
-    return json.dumps(_flatten_nullable_enums(_inline(_load(name))))
+def _dereferenced(name: str, spec_only: bool) -> str:
+    return json.dumps(_flatten_nullable_enums(_inline(_load(name), spec_only)))
 
 
-def dereferenced(name: str) -> dict[str, Any]:
-    """Return one schema with every ``$ref`` inlined (a fresh copy; no ``$id`` inside), ready to compile."""
-    result: dict[str, Any] = json.loads(_dereferenced(name))
+def dereferenced(name: str, *, spec_only: bool = False) -> dict[str, Any]:
+    """Return one schema with every ``$ref`` inlined (a fresh copy; no ``$id`` inside), ready to compile.
+
+    ``spec_only=True`` leaves out the keywords added from the docs' prose (each schema lists them in
+    ``x-dodo-added``): what remains is Dodo's spec v1.86.0, with the customer ``oneOf`` read as ``anyOf``.
+    """
+    result: dict[str, Any] = json.loads(_dereferenced(name, spec_only))
     return result
 
 
@@ -177,5 +183,16 @@ BUSINESS_ERROR_CODES = frozenset(
         "MERCHANT_NOT_LIVE",
     }
 )
-OTHER_ERROR_CODES = frozenset({"UNAUTHORIZED", "TOO_MANY_REQUESTS", "INTERNAL_SERVER_ERROR", "INVALID_REQUEST"})
+OTHER_ERROR_CODES = frozenset(
+    {
+        "UNAUTHORIZED",
+        "TOO_MANY_REQUESTS",
+        "INTERNAL_SERVER_ERROR",
+        "INVALID_REQUEST",
+        # Transport-level answers of the reference mock (not Dodo codes); never returned for a proper POST.
+        "METHOD_NOT_ALLOWED",
+        "PAYLOAD_TOO_LARGE",
+        "REQUEST_TIMEOUT",
+    }
+)
 DOCUMENTED_ERROR_CODES = SCHEMA_ERROR_CODES | BUSINESS_ERROR_CODES | OTHER_ERROR_CODES

@@ -18,7 +18,7 @@ from typing import Any
 BASE = "https://schemas.dodo-contract.dev/v1.86.0/"
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 # An absolute http(s) URL: scheme, "://", a non-empty authority, then anything without whitespace.
-RETURN_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$"
+RETURN_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#\x00-\x1f\x7f]+([/?#][^\s\x00-\x1f\x7f]*)?$"
 
 
 def _rewrite_refs(node: Any) -> Any:
@@ -35,6 +35,12 @@ def _rewrite_refs(node: Any) -> Any:
     return node
 
 
+def _add(node: dict[str, Any], **keywords: Any) -> None:
+    """Add keywords the docs state in prose, and list them in ``x-dodo-added`` so ``spec_only`` can drop them."""
+    node.update(keywords)
+    node["x-dodo-added"] = sorted({*node.get("x-dodo-added", []), *keywords})
+
+
 def build(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Return ``{file name: schema}`` for every type the operation uses, plus the error body."""
     components = spec["components"]["schemas"]
@@ -44,32 +50,26 @@ def build(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out[name] = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": BASE + name + ".json", **s}
 
     req = out["CreateOneTimePaymentRequest"]["properties"]
-    req["product_cart"]["minItems"] = 1
-    req["product_cart"]["maxItems"] = 100
-    req["return_url"]["pattern"] = RETURN_URL_PATTERN
-    req["return_url"]["x-dodo-prose"] = "Must be a valid URL if provided (docs): an absolute http(s) URL."
+    _add(req["product_cart"], minItems=1, maxItems=100)
+    _add(req["return_url"], pattern=RETURN_URL_PATTERN)
     # payment_method_id (non-null) selects the attach-existing customer form.
-    out["CreateOneTimePaymentRequest"]["if"] = {
-        "properties": {"payment_method_id": {"type": "string"}},
-        "required": ["payment_method_id"],
-    }
-    out["CreateOneTimePaymentRequest"]["then"] = {
-        "properties": {"customer": {"$ref": "AttachExistingCustomer.json"}},
-    }
+    _add(
+        out["CreateOneTimePaymentRequest"],
+        **{
+            "if": {"properties": {"payment_method_id": {"type": "string"}}, "required": ["payment_method_id"]},
+            "then": {"properties": {"customer": {"$ref": "AttachExistingCustomer.json"}}},
+        },
+    )
     out["CustomerRequest"]["anyOf"] = out["CustomerRequest"].pop("oneOf")
-    out["CustomerRequest"]["x-dodo-prose"] = (
+    out["CustomerRequest"]["x-dodo-note"] = (
         "oneOf in the spec; both variants are open objects and Dodo's server takes the first that fits, so anyOf."
     )
     # The docs' metadata limits bind what a client may send; responses keep the spec's plain string map.
-    req["metadata"].update(
-        {"maxProperties": 50, "propertyNames": {"maxLength": 40}, "additionalProperties": {"maxLength": 500}}
-    )
-
+    _add(req["metadata"], maxProperties=50, propertyNames={"maxLength": 40}, additionalProperties={"maxLength": 500})
     item = out["OneTimeProductCartItemReq"]["properties"]
-    item["quantity"]["maximum"] = INT32_MAX
-    item["amount"]["minimum"] = INT32_MIN
-    item["amount"]["maximum"] = INT32_MAX
-    out["CreateOneTimePaymentResponse"]["properties"]["total_amount"]["maximum"] = INT32_MAX
+    _add(item["quantity"], maximum=INT32_MAX)
+    _add(item["amount"], minimum=INT32_MIN, maximum=INT32_MAX)
+    _add(out["CreateOneTimePaymentResponse"]["properties"]["total_amount"], maximum=INT32_MAX)
 
     out["ErrorResponse"] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

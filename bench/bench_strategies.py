@@ -1,0 +1,90 @@
+"""Benchmark: valid request payloads/s drawn by ``dodo_contract.strategies.valid_requests``.
+
+Baselines measured in the same run: ``hypothesis_jsonschema.from_schema(dereferenced(REQUEST))`` and
+(optionally, ``--schemathesis``) Schemathesis' own generator for ``POST /payments``. Each generator draws N
+examples inside one ``@given`` test, generate phase only. Prints payloads/s and the ratio to the baseline.
+
+    .venv/bin/python bench/bench_strategies.py [--n 3000] [--baseline-n 100] [--schemathesis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.strategies import SearchStrategy
+
+from dodo_contract.schemas import REQUEST, dereferenced, openapi_path
+from dodo_contract.strategies import invalid_requests, valid_requests
+from dodo_contract.validator import validate_request
+
+
+def rate(strategy: SearchStrategy[Any], n: int, check: Callable[[Any], None] | None = None) -> float:
+    """Return examples/s for drawing ``n`` examples of ``strategy`` (generate phase only)."""
+    seen = [0]
+
+    @settings(
+        max_examples=n,
+        phases=[Phase.generate],
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def draw(value: Any) -> None:
+        seen[0] += 1
+        if check is not None:
+            check(value)
+
+    start = time.perf_counter()
+    draw()
+    elapsed = time.perf_counter() - start
+    return seen[0] / elapsed
+
+
+def _must_be_valid(payload: Any) -> None:
+    if not validate_request(payload).ok:
+        raise AssertionError(f"generated an invalid payload: {validate_request(payload).violations[:3]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=3000, help="examples for our generator (default 3000)")
+    parser.add_argument("--baseline-n", type=int, default=100, help="examples for the baselines (default 100)")
+    parser.add_argument("--schemathesis", action="store_true", help="also measure Schemathesis' generator")
+    args = parser.parse_args(argv)
+
+    ours_strategy = valid_requests()
+    rate(ours_strategy, 200)  # warm-up: building the plan, loading schemas
+    ours = rate(ours_strategy, args.n)
+    print(f"dodo_contract valid_requests       {ours:10.0f} payloads/s  (n={args.n})")
+    checked = rate(ours_strategy, min(args.n, 2000), _must_be_valid)
+    print(f"  ... and validated each            {checked:10.0f} payloads/s  (all passed validate_request)")
+    invalid = rate(invalid_requests(), min(args.n, 2000))
+    print(f"dodo_contract invalid_requests     {invalid:10.0f} cases/s")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from hypothesis_jsonschema import from_schema
+
+        baseline = rate(from_schema(dereferenced(REQUEST)), args.baseline_n)
+    print(f"hypothesis-jsonschema from_schema  {baseline:10.1f} payloads/s  (n={args.baseline_n})")
+    print(f"ratio ours / hypothesis-jsonschema {ours / baseline:10.1f}x  (target: >= 1,000 payloads/s)")
+
+    if args.schemathesis:
+        import schemathesis
+
+        schema = schemathesis.openapi.from_path(str(openapi_path()))
+        operation = schema["/payments"]["POST"]
+        sch = rate(operation.as_strategy(), args.baseline_n)
+        print(f"schemathesis as_strategy           {sch:10.1f} cases/s     (n={args.baseline_n})")
+        print(f"ratio ours / schemathesis          {ours / sch:10.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""Each contract check on hand-built exchanges: one that passes and one that fails."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from dodo_contract.checks import (
+    APPLIES_TO,
+    CHECKS,
+    NOT_JSON,
+    CheckContext,
+    Observation,
+    auth_required,
+    content_type_json,
+    discount_applied,
+    error_code_documented,
+    error_schema_conformance,
+    fixture_request_succeeds,
+    invalid_request_rejected,
+    latency_budget,
+    no_server_error,
+    payment_id_unique,
+    payment_link_present,
+    request_values_reflected,
+    response_received,
+    response_schema_conformance,
+    run_checks,
+    status_code_documented,
+    valid_request_accepted,
+)
+from dodo_contract.fixtures import default_fixtures
+from dodo_contract.settings import ContractSettings
+
+JSON = {"content-type": "application/json"}
+REQUEST: dict[str, Any] = {
+    "product_cart": [{"product_id": "prod_basic", "quantity": 2}],
+    "customer": {"email": "new@example.com", "name": "Zoë", "phone_number": "+14155550199"},
+    "billing": {"country": "US"},
+    "metadata": {"order": "42"},
+}
+
+
+def ok_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "payment_id": "pay_1",
+        "total_amount": 2000,
+        "client_secret": "secret",
+        "customer": {
+            "customer_id": "cus_new",
+            "email": "new@example.com",
+            "name": "Zoë",
+            "phone_number": "+14155550199",
+        },
+        "metadata": {"order": "42"},
+        "product_cart": [{"product_id": "prod_basic", "quantity": 2}],
+        "unknown_extra": True,
+    }
+    body.update(changes)
+    return body
+
+
+def obs(
+    kind: str = "valid",
+    *,
+    request: Any = REQUEST,
+    status: int | None = 200,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    **kw: Any,
+) -> Observation:
+    return Observation(
+        kind=kind,
+        request=request,
+        status=status,
+        headers=JSON if headers is None else headers,  # type: ignore[arg-type]
+        body=ok_body() if body is None else body,
+        received_at=time.time(),
+        **kw,
+    )
+
+
+def err(code: str, status: int = 422) -> dict[str, Any]:
+    return {"status": status, "body": {"code": code, "message": "nope"}}
+
+
+@pytest.fixture
+def ctx() -> CheckContext:
+    return CheckContext(default_fixtures(), ContractSettings(), 2000.0)
+
+
+def rules(found: list[Any]) -> list[str]:
+    return [v.rule for v in found]
+
+
+def test_every_check_is_registered_with_its_kinds() -> None:
+    assert set(CHECKS) == set(APPLIES_TO)
+    assert len(CHECKS) == 16
+    assert APPLIES_TO["auth_required"] == {"auth"}
+
+
+def test_response_received(ctx: CheckContext) -> None:
+    assert response_received(obs(), ctx) == []
+    found = response_received(obs(status=None, error="no answer within 1.0 s", error_kind="timeout"), ctx)
+    assert rules(found) == ["response.timeout"]
+    assert rules(response_received(obs(body=NOT_JSON), ctx)) == ["response.unreadable"]
+
+
+def test_no_server_error(ctx: CheckContext) -> None:
+    assert no_server_error(obs(**err("NOT_FOUND")), ctx) == []
+    found = no_server_error(obs(**err("INTERNAL_SERVER_ERROR", 500)), ctx)
+    assert rules(found) == ["status.server_error"]
+    assert "INTERNAL_SERVER_ERROR" in found[0].message
+
+
+@pytest.mark.parametrize(("status", "ok"), [(200, True), (422, True), (401, True), (201, False), (400, False)])
+def test_status_code_documented(ctx: CheckContext, status: int, ok: bool) -> None:
+    assert (status_code_documented(obs(status=status), ctx) == []) is ok
+
+
+def test_latency_budget(ctx: CheckContext) -> None:
+    assert latency_budget(obs(elapsed_ms=1999.0), ctx) == []
+    assert rules(latency_budget(obs(elapsed_ms=2500.0), ctx)) == ["latency.budget"]
+
+
+@pytest.mark.parametrize(
+    ("ctype", "ok"),
+    [
+        ("application/json", True),
+        ("application/json; charset=utf-8", True),
+        ("application/problem+json", True),
+        ("text/plain", False),
+        ("", False),
+    ],
+)
+def test_content_type_json(ctx: CheckContext, ctype: str, ok: bool) -> None:
+    headers = {"content-type": ctype} if ctype else {}
+    assert (content_type_json(obs(headers=headers), ctx) == []) is ok
+
+
+def test_response_schema_conformance(ctx: CheckContext) -> None:
+    slim = ok_body()
+    del slim["product_cart"]  # optional keys may be omitted, unknown keys added
+    assert response_schema_conformance(obs(body=slim), ctx) == []
+    found = response_schema_conformance(obs(body=ok_body(total_amount="2000")), ctx)
+    assert rules(found) == ["response.total_amount.type"]
+    missing = ok_body()
+    del missing["client_secret"]
+    assert rules(response_schema_conformance(obs(body=missing), ctx)) == ["response.client_secret.required"]
+    assert response_schema_conformance(obs(**err("NOT_FOUND")), ctx) == []
+
+
+def test_error_schema_conformance(ctx: CheckContext) -> None:
+    assert error_schema_conformance(obs(**err("INVALID_REQUEST_BODY")), ctx) == []
+    found = error_schema_conformance(obs(status=422, body={"error": "bad", "status": 422}), ctx)
+    assert "error.code.required" in rules(found)
+    assert rules(error_schema_conformance(obs(status=401, body=NOT_JSON), ctx)) == ["error.body.json"]
+
+
+def test_error_code_documented(ctx: CheckContext) -> None:
+    assert error_code_documented(obs(**err("UNSUPPORTED_COUNTRY")), ctx) == []
+    assert rules(error_code_documented(obs(**err("VALIDATION_ERROR")), ctx)) == ["error.code.documented"]
+
+
+def test_valid_request_accepted(ctx: CheckContext) -> None:
+    assert valid_request_accepted(obs(), ctx) == []
+    assert valid_request_accepted(obs(**err("TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT")), ctx) == []
+    assert rules(valid_request_accepted(obs(**err("INVALID_REQUEST_BODY")), ctx)) == ["valid.rejected_as_invalid"]
+    assert rules(valid_request_accepted(obs(**err("INVALID_REQUEST", 400)), ctx)) == ["valid.status"]
+    assert rules(valid_request_accepted(obs(**err("WHATEVER")), ctx)) == ["valid.refusal_code"]
+    assert rules(valid_request_accepted(obs(**err("INTERNAL_SERVER_ERROR", 500)), ctx)) == ["valid.status"]
+
+
+def test_valid_request_refusal_contradicting_fixtures(ctx: CheckContext) -> None:
+    assert rules(valid_request_accepted(obs(**err("UNSUPPORTED_COUNTRY")), ctx)) == [
+        "valid.refusal_contradicts_fixtures"
+    ]
+    blocked = {**REQUEST, "billing": {"country": "AI"}}  # unsupported in the default fixtures
+    assert valid_request_accepted(obs(request=blocked, **err("UNSUPPORTED_COUNTRY")), ctx) == []
+    existing = {**REQUEST, "customer": {"customer_id": "cus_ada"}}
+    assert rules(valid_request_accepted(obs(request=existing, **err("NOT_FOUND")), ctx)) == [
+        "valid.refusal_contradicts_fixtures"
+    ]
+    stranger = {**REQUEST, "customer": {"customer_id": "cus_unknown"}}
+    assert valid_request_accepted(obs(request=stranger, **err("NOT_FOUND")), ctx) == []
+
+
+def test_fixture_request_succeeds(ctx: CheckContext) -> None:
+    assert fixture_request_succeeds(obs("canonical"), ctx) == []
+    found = fixture_request_succeeds(obs("canonical", label="existing_customer", **err("NOT_FOUND")), ctx)
+    assert rules(found) == ["fixture.refused"]
+    assert "NOT_FOUND" in found[0].message
+
+
+@pytest.mark.parametrize(("status", "ok"), [(422, True), (400, False), (500, False), (200, False)])
+def test_invalid_request_rejected(ctx: CheckContext, status: int, ok: bool) -> None:
+    o = obs("invalid", status=status, rule="billing.country.enum", pointer="/billing/country", label='country "us"')
+    found = invalid_request_rejected(o, ctx)
+    assert (found == []) is ok
+    if not ok:
+        assert found[0].rule == "billing.country.enum"
+        assert found[0].pointer == "/billing/country"
+
+
+def test_invalid_request_rejected_follows_settings(ctx: CheckContext) -> None:
+    ctx.settings = ContractSettings(invalid_status=400, documented_statuses=frozenset({200, 400, 401}))
+    assert invalid_request_rejected(obs("invalid", status=400, rule="x"), ctx) == []
+    assert rules(invalid_request_rejected(obs("invalid", status=422, rule="x"), ctx)) == ["x"]
+
+
+def test_request_values_reflected(ctx: CheckContext) -> None:
+    assert request_values_reflected(obs(), ctx) == []
+    merged = ok_body(product_cart=[{"product_id": "prod_basic", "quantity": 1}] * 2)  # merged lines are fine
+    assert request_values_reflected(obs(body=merged), ctx) == []
+    wrong_email = ok_body(customer={**ok_body()["customer"], "email": "x@placeholder.invalid"})
+    assert rules(request_values_reflected(obs(body=wrong_email), ctx)) == ["reflected.customer.email"]
+    assert rules(request_values_reflected(obs(body=ok_body(metadata={})), ctx)) == ["reflected.metadata"]
+    assert rules(request_values_reflected(obs(body=ok_body(product_cart=[])), ctx)) == ["reflected.product_cart"]
+    no_cart = ok_body()
+    del no_cart["product_cart"]
+    assert request_values_reflected(obs(body=no_cart), ctx) == []
+
+
+def test_request_values_reflected_tolerates_a_reused_new_customer(ctx: CheckContext) -> None:
+    assert request_values_reflected(obs(), ctx) == []  # first sight of new@example.com as "Zoë"
+    renamed = {**REQUEST, "customer": {**REQUEST["customer"], "name": "Another Name"}}
+    assert request_values_reflected(obs(request=renamed), ctx) == []  # the stored "Zoë" may come back
+    fresh = {**REQUEST, "customer": {"email": "fresh@example.com", "name": "Fresh"}}
+    answer = ok_body(customer={"customer_id": "c", "email": "fresh@example.com", "name": "Someone else"})
+    assert rules(request_values_reflected(obs(request=fresh, body=answer), ctx)) == ["reflected.customer.name"]
+
+
+def test_request_values_reflected_existing_customer(ctx: CheckContext) -> None:
+    request = {**REQUEST, "customer": {"customer_id": "cus_ada", "email": "someone@else.example"}}
+    answer = ok_body(customer={"customer_id": "cus_ada", "email": "ada@example.com", "name": "Ada Lovelace"})
+    assert request_values_reflected(obs(request=request, body=answer), ctx) == []
+    other = ok_body(customer={"customer_id": "cus_other", "email": "ada@example.com", "name": "A"})
+    assert rules(request_values_reflected(obs(request=request, body=other), ctx)) == ["reflected.customer.customer_id"]
+
+
+def test_payment_link_present(ctx: CheckContext) -> None:
+    asked = {**REQUEST, "payment_link": True}
+    assert payment_link_present(obs(), ctx) == []  # not asked: nothing required
+    good = ok_body(payment_link="https://pay.example/p", expires_on="2999-01-01T00:00:00Z")
+    assert payment_link_present(obs(request=asked, body=good), ctx) == []
+    assert rules(payment_link_present(obs(request=asked), ctx)) == ["payment_link.missing"]
+    past = ok_body(payment_link="https://pay.example/p", expires_on="2001-01-01T00:00:00Z")
+    assert rules(payment_link_present(obs(request=asked, body=past), ctx)) == ["payment_link.expires_on.past"]
+    no_expiry = ok_body(payment_link="https://pay.example/p")
+    assert rules(payment_link_present(obs(request=asked, body=no_expiry), ctx)) == ["payment_link.expires_on.missing"]
+
+
+def test_discount_applied(ctx: CheckContext) -> None:
+    with_code = {**REQUEST, "discount_code": "SAVE10"}
+    assert discount_applied(obs(request=with_code, body=ok_body(discount_id="dsc_save10")), ctx) == []
+    assert rules(discount_applied(obs(request=with_code), ctx)) == ["discount.missing"]
+    unknown_code = {**REQUEST, "discount_code": "NOT_A_FIXTURE"}
+    assert discount_applied(obs(request=unknown_code), ctx) == []
+
+
+def test_payment_id_unique(ctx: CheckContext) -> None:
+    assert payment_id_unique(obs(), ctx) == []
+    assert payment_id_unique(obs(body=ok_body(payment_id="pay_2")), ctx) == []
+    assert rules(payment_id_unique(obs(), ctx)) == ["payment_id.duplicate"]
+
+
+def test_auth_required(ctx: CheckContext) -> None:
+    assert auth_required(obs("auth", **err("UNAUTHORIZED", 401)), ctx) == []
+    found = auth_required(obs("auth", rule="auth.wrong_key", label="a wrong API key"), ctx)
+    assert rules(found) == ["auth.wrong_key"]
+    assert rules(auth_required(obs("auth", rule="auth.missing_key", **err("FORBIDDEN", 403)), ctx)) == [
+        "auth.missing_key"
+    ]
+
+
+def test_run_checks_applies_by_kind(ctx: CheckContext) -> None:
+    invalid_ok = obs("invalid", rule="billing.country.enum")  # a 200 to an invalid request
+    names = [name for name, _ in run_checks(invalid_ok, ctx, tuple(CHECKS))]
+    assert names == ["invalid_request_rejected"]
+    auth_ok = replace(invalid_ok, kind="auth", rule="auth.missing_key", body=ok_body(payment_id="pay_auth"))
+    assert [n for n, _ in run_checks(auth_ok, ctx, tuple(CHECKS))] == ["auth_required"]
+    assert run_checks(auth_ok, ctx, ("no_server_error",)) == []

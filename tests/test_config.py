@@ -1,0 +1,179 @@
+"""Option resolution shared by the CLI and the pytest plugin: layers, validation, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dodo_contract.config import RunConfig, env_name, find_pyproject, resolve_config
+from dodo_contract.errors import ConfigError
+
+KEY = "sk_test_cfg_0123456789abcdef"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An isolated project folder with an empty pyproject.toml (so no outer file leaks in)."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    return tmp_path
+
+
+def _pyproject(folder: Path, body: str) -> None:
+    (folder / "pyproject.toml").write_text(f"[tool.dodo-contract]\n{body}\n")
+
+
+def test_defaults_in_an_empty_project(project: Path) -> None:
+    config = resolve_config({}, env={}, cwd=project)
+    assert config.base_url is None
+    assert config.api_key is None
+    assert config.report_dir == (project / "reports").resolve()
+    assert config.timeout == 10.0
+    assert config.allow_live is False
+    assert config.max_examples is None
+    assert config.source("seed") == "default"
+
+
+def test_layers_flag_beats_env_beats_ini_beats_pyproject(project: Path) -> None:
+    _pyproject(project, "seed = 1\nmax-examples = 11\ntimeout = 3\nrate_limit = 7")
+    env = {env_name("seed"): "2", env_name("max_examples"): "22"}
+    ini = {"seed": "3", "max_examples": "33", "timeout": "4"}
+    config = resolve_config({"seed": 4}, env=env, ini=ini, cwd=project)
+    assert config.seed == 4
+    assert config.max_examples == 22
+    assert config.timeout == 4.0
+    assert config.rate_limit == 7.0
+    assert config.source("seed") == "--seed"
+    assert config.source("max_examples") == "env DODO_CONTRACT_MAX_EXAMPLES"
+    assert "pyproject.toml" in config.source("rate_limit")
+
+
+def test_none_and_empty_flags_do_not_hide_lower_layers(project: Path) -> None:
+    config = resolve_config({"seed": None, "fixtures": ""}, env={env_name("seed"): "9"}, cwd=project)
+    assert config.seed == 9
+
+
+def test_api_key_order_flag_then_dodo_api_key_then_payments_key(project: Path) -> None:
+    env = {"DODO_API_KEY": "key_from_dodo_env", "DODO_PAYMENTS_API_KEY": "key_from_payments_env"}
+    assert resolve_config({}, env=env, cwd=project).api_key == "key_from_dodo_env"
+    assert resolve_config({}, env={"DODO_PAYMENTS_API_KEY": "key_payments"}, cwd=project).api_key == "key_payments"
+    assert resolve_config({"api_key": "key_flag"}, env=env, cwd=project).api_key == "key_flag"
+
+
+def test_api_key_is_stripped_and_hidden_from_repr(project: Path) -> None:
+    config = resolve_config({"api_key": f"  {KEY}\n"}, env={}, cwd=project)
+    assert config.api_key == KEY
+    assert KEY not in repr(config)
+    assert config.secrets == (KEY,)
+
+
+def test_nearest_pyproject_wins_and_relative_paths_follow_it(project: Path) -> None:
+    _pyproject(project, 'report-dir = "out/contract"\nfixtures = "catalog.json"\nseed = 5')
+    (project / "catalog.json").write_text('{"products": [{"id": "p", "price": 1}]}')
+    nested = project / "a" / "b"
+    nested.mkdir(parents=True)
+    config = resolve_config({}, env={}, cwd=nested)
+    assert find_pyproject(nested) == project / "pyproject.toml"
+    assert config.report_dir == (project / "out" / "contract").resolve()
+    assert config.fixtures == (project / "catalog.json").resolve()
+    assert config.seed == 5
+    # a nearer pyproject without the table stops the search: its (empty) settings apply
+    (nested / "pyproject.toml").write_text("[project]\nname = 'inner'\n")
+    assert resolve_config({}, env={}, cwd=nested).seed is None
+
+
+def test_flag_paths_are_relative_to_the_working_directory(project: Path) -> None:
+    config = resolve_config({"report_dir": "r"}, env={}, cwd=project)
+    assert config.report_dir == (project / "r").resolve()
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "expected"),
+    [
+        ({"max_examples": 0}, {}, "--max-examples: must be an integer >= 1, got 0"),
+        ({"max_examples": "abc"}, {}, "--max-examples: must be an integer >= 1, got 'abc'"),
+        ({}, {env_name("seed"): "-1"}, "env DODO_CONTRACT_SEED: must be an integer >= 0, got -1"),
+        ({"timeout": "0"}, {}, "--timeout: must be a number > 0"),
+        ({"timeout": "nan"}, {}, "--timeout: must be a number > 0"),
+        ({"rate_limit": "inf"}, {}, "--rate-limit: must be a number > 0"),
+        ({}, {env_name("allow_live"): "maybe"}, "env DODO_CONTRACT_ALLOW_LIVE: must be true or false"),
+        ({"base_url": "ftp://example.com"}, {}, "--base-url: must be an absolute http(s) URL"),
+        ({"base_url": "localhost:8000"}, {}, "--base-url: must be an absolute http(s) URL"),
+        ({"base_url": "http://u:p@example.com"}, {}, "must not carry credentials"),
+        ({"base_url": "http://example.com/?x=1"}, {}, "must not have a query or fragment"),
+        ({"base_url": "http://example.com:99999"}, {}, "invalid port"),
+        ({"base_url": "http://127.0.0.1:8000"}, {}, "no API key for http://127.0.0.1:8000"),
+        ({"fixtures": "missing.json"}, {}, "--fixtures: fixtures file"),
+    ],
+)
+def test_bad_values_name_the_option_and_its_source(
+    project: Path, flags: dict[str, object], env: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=None) as info:
+        resolve_config(flags, env=env, cwd=project)
+    assert expected in str(info.value)
+
+
+def test_flag_names_are_spelled_as_the_front_end_spells_them(project: Path) -> None:
+    with pytest.raises(ConfigError, match="--dodo-max-examples: must be an integer"):
+        resolve_config({"max_examples": "x"}, flag_names={"max_examples": "--dodo-max-examples"}, env={}, cwd=project)
+
+
+def test_bad_api_key_message_never_contains_the_key(project: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_config({"api_key": "sk_test_has space_secret"}, env={}, cwd=project)
+    assert "whitespace" in str(info.value)
+    assert "has space" not in str(info.value)
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://live.dodopayments.com", "https://LIVE.dodopayments.com/", "http://live.dodopayments.com:443/v1"]
+)
+def test_live_host_refused_unless_allowed(project: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="refusing to test Dodo's live host"):
+        resolve_config({"base_url": url, "api_key": KEY}, env={}, cwd=project)
+    config = resolve_config({"base_url": url, "api_key": KEY, "allow_live": True}, env={}, cwd=project)
+    assert config.allow_live
+
+
+def test_bool_values_from_env_and_pyproject(project: Path) -> None:
+    assert resolve_config({}, env={env_name("allow_live"): "yes"}, cwd=project).allow_live is True
+    _pyproject(project, "allow-live = true")
+    assert resolve_config({}, env={}, cwd=project).allow_live is True
+    assert resolve_config({}, env={env_name("allow_live"): "0"}, cwd=project).allow_live is False
+
+
+def test_unknown_pyproject_key_is_an_error_listing_known_keys(project: Path) -> None:
+    _pyproject(project, "base_ur = 'http://x'")
+    with pytest.raises(ConfigError, match=r"unknown key 'base_ur'.*known keys: base-url"):
+        resolve_config({}, env={}, cwd=project)
+
+
+def test_invalid_toml_is_a_clear_error(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.dodo-contract\nseed = ")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        resolve_config({}, env={}, cwd=project)
+
+
+def test_pyproject_type_errors_name_the_file_and_key(project: Path) -> None:
+    _pyproject(project, "max-examples = 2.5")
+    with pytest.raises(ConfigError, match=r"pyproject.toml \[tool.dodo-contract\] max-examples: must be an integer"):
+        resolve_config({}, env={}, cwd=project)
+
+
+def test_report_dir_that_is_a_file_is_refused(project: Path) -> None:
+    (project / "reports").write_text("not a folder")
+    with pytest.raises(ConfigError, match="is not a directory"):
+        resolve_config({}, env={}, cwd=project)
+
+
+def test_unknown_flag_is_a_programming_error(project: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown option"):
+        resolve_config({"bogus": 1}, env={}, cwd=project)
+
+
+def test_run_config_is_frozen() -> None:
+    config = RunConfig()
+    with pytest.raises(AttributeError):
+        config.seed = 3  # type: ignore[misc]

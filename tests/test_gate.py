@@ -1,0 +1,225 @@
+"""The gate and replay commands, driven through ``dodo_contract.cli.main`` against the reference mock."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dodo_contract import gate
+from dodo_contract.cli import main
+from dodo_contract.config import resolve_config
+from dodo_contract.mock import serve_mock
+from dodo_contract.outcome import ContractRun
+
+KEY = "sk_test_gate_0123456789abcdef"
+FAST = ["--max-examples", "8", "--seed", "11"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for var in ("DODO_API_KEY", "DODO_PAYMENTS_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    for name in ("BASE_URL", "FIXTURES", "MAX_EXAMPLES", "SEED", "REPORT_DIR", "TIMEOUT", "RATE_LIMIT", "ALLOW_LIVE"):
+        monkeypatch.delenv(f"DODO_CONTRACT_{name}", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'user-project'\n")
+    monkeypatch.chdir(tmp_path)
+
+
+def _run(argv: list[str], *, tty: bool = False) -> tuple[int, str, str]:
+    out: io.StringIO = _Tty() if tty else io.StringIO()
+    err = io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(scope="module")
+def faithful() -> Iterator[str]:
+    with serve_mock(api_key=KEY, seed=1) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def broken() -> Iterator[str]:
+    with serve_mock(api_key=KEY, seed=1, fault="missing_client_secret") as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def broken_report(broken: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("broken")
+    code = main(
+        ["gate", "--base-url", broken, "--api-key", KEY, "--report-dir", str(folder), *FAST],
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert code == 1
+    return folder / "dodo-contract.json"
+
+
+def test_gate_without_arguments_gates_the_embedded_mock_and_writes_reports_under_cwd(tmp_path: Path) -> None:
+    code, out, err = _run(["gate"])
+    assert code == 0, out + err
+    assert "gating the embedded reference mock" in out
+    assert "PASSED" in out
+    names = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert names == ["dodo-contract.html", "dodo-contract.json", "dodo-contract.junit.xml", "dodo-contract.md"]
+    data = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+    assert data["passed"] is True
+    assert data["target"].startswith("embedded reference mock at http://127.0.0.1:")
+    assert isinstance(data["seed"], int)  # a random seed is still recorded, so the run can be repeated
+
+
+def test_faithful_target_exits_0(faithful: str, tmp_path: Path) -> None:
+    code, out, err = _run(["gate", "--base-url", faithful, "--api-key", KEY, "--report-dir", "r", *FAST])
+    assert code == 0, out + err
+    assert (tmp_path / "r" / "dodo-contract.junit.xml").is_file()
+
+
+def test_broken_target_exits_1_with_violations_and_reproducer(broken: str) -> None:
+    code, out, err = _run(["gate", "--base-url", broken, "--api-key", KEY, *FAST])
+    assert code == 1, out + err
+    assert "FAILED" in out
+    assert "[response_schema_conformance]" in out
+    assert '"client_secret" is a required property' in out
+    assert "reproduce: curl" in out
+    assert err == ""
+
+
+def test_api_key_from_env(broken: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DODO_PAYMENTS_API_KEY", KEY)
+    code, _, _ = _run(["gate", "--base-url", broken, *FAST])
+    assert code == 1
+
+
+def test_wrong_key_means_every_answer_401_and_fails_closed(faithful: str) -> None:
+    code, out, err = _run(["gate", "--base-url", faithful, "--api-key", "sk_test_not_the_right_key", *FAST])
+    assert code == 2
+    assert "COULD NOT CHECK" in out
+    assert "401" in err
+    assert "failing closed" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-examples", "0"], "--max-examples: must be an integer >= 1"),
+        (["--base-url", "ftp://x"], "--base-url: must be an absolute http(s) URL"),
+        (["--base-url", "http://127.0.0.1:9"], "no API key"),
+        (["--fixtures", "nope.json"], "fixtures file"),
+        (["--base-url", "https://live.dodopayments.com", "--api-key", KEY], "refusing to test Dodo's live host"),
+        (["--timeout", "soon"], "argument --timeout: invalid float value"),
+    ],
+)
+def test_bad_options_exit_2_with_one_clear_line(argv: list[str], message: str, tmp_path: Path) -> None:
+    code, out, err = _run(["gate", *argv])
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+    assert not (tmp_path / "reports").exists()  # nothing was run, nothing claims to be a result
+
+
+def test_bad_fixtures_content_is_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "catalog.json").write_text('{"products": "nope"}')
+    code, out, err = _run(["gate", "--fixtures", "catalog.json", *FAST])
+    assert code == 2
+    assert "products" in out + err
+    assert "Traceback" not in out + err
+
+
+def test_progress_bar_only_on_a_terminal(faithful: str) -> None:
+    argv = ["gate", "--base-url", faithful, "--api-key", KEY, *FAST]
+    _, plain, _ = _run(argv)
+    _, tty, _ = _run(argv, tty=True)
+    assert "\r" not in plain
+    assert "\r" in tty
+    assert "] " in tty
+
+
+def test_an_internal_error_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dodo_contract.engine
+
+    def boom(*args: object, **kwargs: object) -> ContractRun:
+        raise RuntimeError(f"bug while using {KEY}")
+
+    monkeypatch.setattr(dodo_contract.engine, "check_implementation", boom)
+    config = resolve_config({"base_url": "http://127.0.0.1:9", "api_key": KEY}, env={})
+    run = gate.run_gate(config)
+    assert run.verdict == "error"
+    assert gate.exit_code(run) == 2
+    assert "internal error in dodo-contract: RuntimeError" in run.errors[0]
+    assert KEY not in run.errors[0]
+
+
+def test_a_pass_without_any_200_is_downgraded() -> None:
+    run = ContractRun(verdict="passed", stats={"status_counts": {"401": 3, "422": 9}, "requests": 12})
+    assert gate._fail_closed(run).verdict == "error"
+    interrupted = ContractRun(verdict="passed", interrupted=True, stats={"status_counts": {"200": 1}})
+    assert gate.exit_code(gate._fail_closed(interrupted)) == 2
+    fine = ContractRun(verdict="passed", stats={"status_counts": {200: 4}, "requests": 4})
+    assert gate._fail_closed(fine) is fine
+
+
+@pytest.mark.parametrize(
+    ("verdict", "interrupted", "code"),
+    [("passed", False, 0), ("failed", False, 1), ("error", False, 2), ("failed", True, 2)],
+)
+def test_exit_codes(verdict: str, interrupted: bool, code: int) -> None:
+    assert gate.exit_code(ContractRun(verdict=verdict, interrupted=interrupted)) == code  # type: ignore[arg-type]
+
+
+def test_replay_still_violates_against_the_broken_target(broken: str, broken_report: Path) -> None:
+    code, out, err = _run(["replay", str(broken_report), "--base-url", broken, "--api-key", KEY])
+    assert code == 1, out + err
+    assert "STILL VIOLATES (HTTP 200)" in out
+    assert "client_secret" in out
+
+
+def test_replay_no_longer_reproduces_against_a_fixed_target(faithful: str, broken_report: Path) -> None:
+    code, out, err = _run(["replay", str(broken_report), "--case", "0", "--base-url", faithful, "--api-key", KEY])
+    assert code == 0, out + err
+    assert "no longer reproduces" in out
+
+
+def test_replay_uses_the_report_target_by_default(broken_report: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DODO_API_KEY", KEY)
+    code, out, _ = _run(["replay", str(broken_report.parent)])
+    assert code == 1
+    assert "STILL VIOLATES" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--case", "99"], "--case 99 is out of range"), (["--base-url", "https://live.dodopayments.com"], "live host")],
+)
+def test_replay_bad_options(broken_report: Path, extra: list[str], message: str) -> None:
+    code, _, err = _run(["replay", str(broken_report), "--api-key", KEY, *extra])
+    assert code == 2
+    assert message in err
+
+
+def test_replay_of_an_embedded_mock_report_needs_a_base_url(tmp_path: Path) -> None:
+    report = tmp_path / "dodo-contract.json"
+    report.write_text(
+        json.dumps(
+            {"tool": "dodo-contract", "target": "embedded reference mock at http://x", "violations": [{"check": "c"}]}
+        )
+    )
+    code, _, err = _run(["replay", str(report)])
+    assert code == 2
+    assert "pass --base-url" in err
+
+
+def test_replay_of_a_non_report_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text("[]")
+    code, _, err = _run(["replay", str(tmp_path / "x.json")])
+    assert code == 2
+    assert "is not a dodo-contract JSON report" in err

@@ -1,0 +1,171 @@
+"""The pytest plugin, run with pytester in empty folders against the reference mock (faithful and broken)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from _fault_server import PROXY, fault_server, free_port
+
+from dodo_contract.checks import CHECKS
+from dodo_contract.mock import serve_mock
+
+pytest_plugins = ["pytester"]
+
+KEY = "sk_test_plugin_0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("DODO_API_KEY", "DODO_PAYMENTS_API_KEY", "DODO_CONTRACT_BASE_URL", "DODO_CONTRACT_SEED"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="module")
+def faithful() -> Iterator[str]:
+    with serve_mock(api_key=KEY, seed=2) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def broken() -> Iterator[str]:
+    with serve_mock(api_key=KEY, seed=2, fault="missing_client_secret") as server:
+        yield server.url
+
+
+def _args(url: str, pytester: pytest.Pytester, *extra: str) -> list[str]:
+    return [
+        f"--dodo-base-url={url}",
+        f"--dodo-api-key={KEY}",
+        f"--dodo-report-dir={pytester.path / 'out'}",
+        "--dodo-seed=5",
+        "--dodo-max-examples=8",
+        "-p",
+        "no:randomly",
+        *extra,
+    ]
+
+
+USER_TESTS = """
+def test_my_own_use_of_the_fixtures(dodo_client, dodo_fixtures, dodo_validator):
+    product = dodo_fixtures.products[0].id
+    payload = {"product_cart": [{"product_id": product, "quantity": 1}],
+               "customer": {"email": "me@example.com", "name": "Me"}, "billing": {"country": "US"}}
+    assert dodo_validator.request(payload).ok
+    answer = dodo_client.post("/payments", json=payload)
+    assert answer.status_code == 200
+    assert dodo_validator.response(answer.json()).ok
+"""
+
+
+def test_without_base_url_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert "dodo-contract::" not in result.stdout.str()
+
+
+def test_fixtures_work_without_a_target_and_the_client_skips(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_validator(dodo_validator, dodo_fixtures):
+            assert not dodo_validator.request({"product_cart": []}).ok
+            assert dodo_validator.error({"code": "UNAUTHORIZED", "message": "no"}).ok
+            assert dodo_fixtures.products
+
+        def test_client(dodo_client):
+            raise AssertionError("not reached")
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*dodo_client needs a target*"])
+
+
+def test_plugin_import_is_light() -> None:
+    code = (
+        "import sys, dodo_contract.plugin; "
+        "heavy = [m for m in ('dodo_contract.engine', 'dodo_contract.report', 'dodo_contract.gate', "
+        "'dodo_contract.strategies', 'httpx', 'schemathesis', 'starlette') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_faithful_implementation_passes_one_item_per_check(faithful: str, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_mine=USER_TESTS)
+    result = pytester.runpytest_subprocess(*_args(faithful, pytester, "-v"))
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=len(CHECKS) + 1)
+    result.stdout.fnmatch_lines(["dodo-contract::valid_request_accepted PASSED*", "*dodo-contract: PASSED*"])
+    report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
+    assert report["passed"] is True
+    assert report["seed"] == 5
+
+
+def test_broken_implementation_fails_with_readable_violations(broken: str, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(*_args(broken, pytester))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1, passed=len(CHECKS) - 1)
+    text = result.stdout.str()
+    assert "dodo-contract::response_schema_conformance" in text
+    assert '"client_secret" is a required property' in text
+    assert "reproduce: curl" in text
+    assert "Traceback" not in text
+    assert (pytester.path / "out" / "dodo-contract.junit.xml").is_file()
+
+
+def test_k_selects_single_checks(broken: str, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(*_args(broken, pytester, "-k", "auth_required or response_schema"))
+    result.assert_outcomes(failed=1, passed=1, deselected=len(CHECKS) - 2)
+
+
+def test_unreachable_target_never_passes(pytester: pytest.Pytester) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = pytester.runpytest(*_args(url, pytester, "--dodo-timeout=1"))
+    assert result.ret != 0
+    outcomes = result.parseoutcomes()
+    assert "passed" not in outcomes
+    assert outcomes.get("errors", 0) + outcomes.get("failed", 0) == len(CHECKS)
+    assert "could not check" in result.stdout.str()
+
+
+def test_bad_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--dodo-base-url=http://127.0.0.1:9", "--dodo-max-examples=0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--dodo-max-examples: must be an integer >= 1" in result.stderr.str()
+
+
+def test_live_host_refused_without_allow_live(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--dodo-base-url=https://live.dodopayments.com", f"--dodo-api-key={KEY}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "refusing to test Dodo's live host" in result.stderr.str()
+
+
+def test_ini_keys_configure_the_run(broken: str, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makeini(
+        f"""
+        [pytest]
+        dodo_base_url = {broken}
+        dodo_seed = 5
+        dodo_max_examples = 8
+        dodo_report_dir = ini-reports
+        """
+    )
+    monkeypatch.setenv("DODO_API_KEY", KEY)
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert (pytester.path / "ini-reports" / "dodo-contract.json").is_file()
+
+
+def test_xdist_runs_the_engine_once_and_writes_one_report(broken: str, pytester: pytest.Pytester) -> None:
+    with fault_server(lambda n, headers, body: PROXY, upstream=broken) as proxy:
+        result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-n", "2"))
+        sent = proxy.requests
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1, passed=len(CHECKS) - 1)
+    report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
+    assert report["stats"]["requests"] == sent  # one engine run, not one per worker
+    assert [v["check"] for v in report["violations"]] == ["response_schema_conformance"]

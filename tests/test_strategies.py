@@ -1,0 +1,289 @@
+"""The generators: valid payloads pass the validator and the business rules; invalid ones carry true labels."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.strategies import SearchStrategy
+
+from dodo_contract.fixtures import Fixtures, default_fixtures, load_fixtures
+from dodo_contract.schemas import payment_method_types
+from dodo_contract.strategies import (
+    INVALID_REQUEST_RULES,
+    INVALID_RESPONSE_RULES,
+    InvalidCase,
+    canonical_requests,
+    encode,
+    invalid_requests,
+    invalid_responses,
+    valid_requests,
+    valid_responses,
+)
+from dodo_contract.validator import ValidationResult, known_rules, validate_request, validate_response
+
+INT32_MAX = 2**31 - 1
+EMAIL = re.compile(r"^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")
+META_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+# A catalog unlike the default one: no customers with methods, one currency, blocked countries, a PWYW floor.
+SMALL = {
+    "products": [
+        {"id": "p_fixed", "price": 250, "currency": "EUR"},
+        {"id": "p_free", "currency": "EUR", "pay_what_you_want": True, "min_amount": 2_000_000_000},
+    ],
+    "customers": [{"id": "c_only", "email": "only@example.org", "payment_method_ids": []}],
+    "billing_currencies": ["EUR"],
+    "unsupported_countries": ["US", "AF", "AX"],
+    "enabled_payment_methods": ["sepa"],
+}
+BARE = {"products": [{"id": "solo", "price": 1}], "billing_currencies": []}
+CATALOGS = {"default": default_fixtures(), "small": load_fixtures(SMALL), "bare": load_fixtures(BARE)}
+
+
+def draw_many(strategy: SearchStrategy[Any], n: int) -> list[Any]:
+    """Draw ``n`` examples deterministically (derandomized, generate phase only)."""
+    out: list[Any] = []
+
+    @settings(max_examples=n, phases=[Phase.generate], derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(strategy)
+    def collect(value: Any) -> None:
+        out.append(value)
+
+    collect()
+    return out
+
+
+def business_problems(req: dict[str, Any], fx: Fixtures) -> list[str]:
+    """Say which business rule (or realism rule) a request breaks, judged from the fixtures alone."""
+    bad: list[str] = []
+    products = {p.id: p for p in fx.products}
+    currencies = set()
+    for item in req["product_cart"]:
+        product = products.get(item["product_id"])
+        if product is None:
+            bad.append(f"unknown product {item['product_id']}")
+            continue
+        currencies.add(product.currency)
+        quantity, amount = item["quantity"], item.get("amount")
+        if type(quantity) is not int or not 0 <= quantity <= INT32_MAX:
+            bad.append(f"quantity {quantity!r}")
+        if product.pay_what_you_want:
+            if type(amount) is not int or not product.min_amount <= amount <= INT32_MAX:
+                bad.append(f"PWYW amount {amount!r} for min {product.min_amount}")
+        elif amount is not None and (type(amount) is not int or not 0 <= amount <= INT32_MAX):
+            bad.append(f"amount {amount!r}")
+    if len(currencies) > 1:
+        bad.append(f"mixed currencies {currencies}")
+    customer = req["customer"]
+    owner = None
+    if "customer_id" in customer:
+        owner = fx.customer(customer["customer_id"])
+        if owner is None:
+            bad.append(f"unknown customer {customer['customer_id']}")
+    else:
+        if not EMAIL.match(customer["email"]):
+            bad.append(f"email {customer['email']!r}")
+        name = customer.get("name")
+        if name is not None and (not name or name != name.strip()):
+            bad.append(f"name {name!r}")
+        phone = customer.get("phone_number")
+        if phone is not None and not PHONE.match(phone):
+            bad.append(f"phone {phone!r}")
+    method = req.get("payment_method_id")
+    if method is not None and (owner is None or method not in owner.payment_method_ids):
+        bad.append(f"payment_method_id {method!r} for {customer}")
+    if req["billing"]["country"] not in fx.supported_countries:
+        bad.append(f"country {req['billing']['country']}")
+    if req.get("billing_currency") not in (None, *fx.billing_currencies):
+        bad.append(f"billing_currency {req['billing_currency']}")
+    if req.get("discount_code") not in (None, *(d.code for d in fx.discounts)):
+        bad.append(f"discount_code {req['discount_code']}")
+    if req.get("tax_id") not in (None, *fx.tax_ids):
+        bad.append(f"tax_id {req['tax_id']}")
+    allowed = req.get("allowed_payment_method_types")
+    if allowed is not None and not set(allowed) & set(fx.enabled_payment_methods):
+        bad.append(f"no enabled method in {allowed}")
+    for key, value in req.get("metadata", {}).items():
+        if not META_KEY.match(key) or len(value.encode()) > 500:
+            bad.append(f"metadata {key!r}")
+    url = req.get("return_url")
+    if url is not None and (not url.startswith("https://") or re.search(r"\s", url)):
+        bad.append(f"return_url {url!r}")
+    if req.get("short_link") is True and req.get("payment_link") is not True:
+        bad.append("short_link without payment_link")
+    return bad
+
+
+def assert_labelled(case: InvalidCase, result: ValidationResult) -> None:
+    rules = {v.rule for v in result.violations}
+    pointers = {v.pointer for v in result.violations}
+    assert rules == {case.rule}, (case.description, [str(v) for v in result.violations])
+    assert case.pointer in pointers, (case.description, case.pointer, pointers)
+    if case.rule == "body.json":
+        assert case.payload is None
+    else:  # JSON null as the body is payload None too, and its body is b"null"
+        assert case.body == encode(case.payload)
+
+
+@pytest.mark.parametrize("catalog", list(CATALOGS))
+def test_valid_requests_are_schema_and_business_valid(catalog: str) -> None:
+    fx = CATALOGS[catalog]
+    for req in draw_many(valid_requests(fx), 400):
+        assert validate_request(req).ok, (req, validate_request(req).violations)
+        assert validate_request(encode(req)).ok
+        assert business_problems(req, fx) == [], req
+
+
+def test_valid_requests_explore_the_contract() -> None:
+    fx = default_fixtures()
+    seen: Counter[str] = Counter()
+    reqs = draw_many(valid_requests(fx), 1500)
+    for req in reqs:
+        customer = req["customer"]
+        seen["attach" if "customer_id" in customer and "email" not in customer else "new" if "email" in customer
+             and "customer_id" not in customer else "both"] += 1  # fmt: skip
+        seen[f"cart{min(len(req['product_cart']), 100) // 50}"] += 1
+        seen["cart100"] += len(req["product_cart"]) == 100
+        seen["quantity0"] += any(i["quantity"] == 0 for i in req["product_cart"])
+        seen["extra"] += bool(set(req) - set(json.load(open_request_schema())["properties"]))
+        seen["unicode"] += any(ord(ch) > 127 for ch in json.dumps(req, ensure_ascii=False))
+        seen["meta50"] += len(req.get("metadata", {})) == 50
+        seen["pm_id"] += isinstance(req.get("payment_method_id"), str)
+        for field in ("billing_currency", "discount_code", "tax_id", "return_url", "force_3ds", "payment_link",
+                      "short_link", "allowed_payment_method_types", "payment_method_id"):  # fmt: skip
+            seen[f"{field}:{'omitted' if field not in req else 'null' if req[field] is None else 'set'}"] += 1
+    for key in ("attach", "new", "both", "cart0", "cart1", "cart100", "quantity0", "extra", "unicode", "meta50",
+                "pm_id"):  # fmt: skip
+        assert seen[key] > 0, key
+    for field in ("billing_currency", "discount_code", "tax_id", "return_url", "force_3ds", "payment_link",
+                  "short_link", "allowed_payment_method_types", "payment_method_id"):  # fmt: skip
+        for state in ("omitted", "null", "set"):
+            assert seen[f"{field}:{state}"] > 0, (field, state)
+    countries = {r["billing"]["country"] for r in reqs}
+    methods = {m for r in reqs for m in r.get("allowed_payment_method_types") or ()}
+    assert len(countries) > 200
+    assert methods == set(payment_method_types())
+
+
+def open_request_schema() -> Any:
+    from dodo_contract.schemas import REQUEST, schema_dir
+
+    return (schema_dir() / f"{REQUEST}.json").open(encoding="utf-8")
+
+
+def test_seed_zero_is_the_simplest_request() -> None:
+    # Shrinking drives the single draw to 0: that must decode to a minimal request.
+    [first] = draw_many(valid_requests(), 1)
+    assert set(first) == {"product_cart", "customer", "billing"}
+    assert len(first["product_cart"]) == 1
+
+
+@pytest.mark.parametrize("catalog", list(CATALOGS))
+def test_invalid_requests_break_exactly_their_rule(catalog: str) -> None:
+    for case in draw_many(invalid_requests(CATALOGS[catalog]), 600):
+        assert_labelled(case, validate_request(case.body))
+        if case.payload is not None and not isinstance(case.payload, str):  # a str is read as JSON text
+            assert_labelled(case, validate_request(case.payload))
+
+
+@pytest.mark.parametrize("rule", INVALID_REQUEST_RULES)
+def test_each_request_rule_is_produced(rule: str) -> None:
+    cases = draw_many(invalid_requests(rules=[rule]), 12)
+    assert cases
+    for case in cases:
+        assert case.rule == rule
+        assert_labelled(case, validate_request(case.body))
+
+
+def test_every_breakable_request_rule_is_covered() -> None:
+    # Every rule the validator knows can be broken in JSON, so none is missing.
+    assert set(INVALID_REQUEST_RULES) == set(known_rules("request"))
+    assert set(INVALID_RESPONSE_RULES) == set(known_rules("response"))
+
+
+def test_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"product_cart\.nonsense"):
+        invalid_requests(rules=["product_cart.nonsense"])
+    with pytest.raises(ValueError, match="at least one"):
+        invalid_requests(rules=[])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"customer": {"customer_id": "cus_ada", "email": "ada@example.com"}},
+        {"product_cart": [{"product_id": "prod_basic", "quantity": 0}]},
+        {"product_cart": [{"product_id": "prod_basic", "quantity": 5.0}]},
+    ],
+)
+def test_accepted_edge_cases_are_never_labelled_invalid(payload: dict[str, Any]) -> None:
+    base = {"product_cart": [{"product_id": "prod_basic", "quantity": 1}], "customer": {"customer_id": "cus_ada"},
+            "billing": {"country": "US"}}  # fmt: skip
+    assert validate_request({**base, **payload}).ok
+
+
+@pytest.mark.parametrize("catalog", list(CATALOGS))
+def test_canonical_requests_are_valid_and_deterministic(catalog: str) -> None:
+    fx = CATALOGS[catalog]
+    first, second = canonical_requests(fx), canonical_requests(fx.to_dict())
+    assert first == second
+    names = [name for name, _ in first]
+    assert len(names) == len(set(names))
+    for name, req in first:
+        assert validate_request(req).ok, name
+        assert business_problems(req, fx) == [], name
+        assert all(item["quantity"] == 1 for item in req["product_cart"])
+    assert {f"product:{p.id}" for p in fx.products} <= set(names)
+    assert {f"discount:{d.code}" for d in fx.discounts} <= set(names)
+    assert ("payment_link" in names) and ("metadata" in names) and ("new_customer" in names)
+    assert any(n.startswith("existing_customer:") for n in names) == bool(fx.customers)
+    assert any(n.startswith("tax_id:") for n in names) == bool(fx.tax_ids)
+    assert any(n.startswith("billing_currency:") for n in names) == bool(fx.billing_currencies)
+    has_method = any(c.payment_method_ids for c in fx.customers)
+    assert any(n.startswith("payment_method:") for n in names) == has_method
+
+
+def test_canonical_pay_what_you_want_amount() -> None:
+    reqs = dict(canonical_requests(SMALL))
+    assert reqs["product:p_free"]["product_cart"] == [{"product_id": "p_free", "quantity": 1, "amount": 2_000_000_000}]
+    assert reqs["product:p_free"]["billing"]["country"] != "US"
+
+
+def test_valid_responses_pass() -> None:
+    for body in draw_many(valid_responses(), 400):
+        assert validate_response(body).ok, (body, validate_response(body).violations)
+
+
+def test_reflecting_responses_echo_the_request() -> None:
+    fx = default_fixtures()
+    for req in draw_many(valid_requests(fx), 60):
+        for body in draw_many(valid_responses(request=req, fixtures=fx), 3):
+            assert validate_response(body).ok, validate_response(body).violations
+            assert body["metadata"] == req.get("metadata", {})
+            assert body["product_cart"] == req["product_cart"]
+            if "customer_id" in req["customer"]:
+                assert body["customer"]["customer_id"] == req["customer"]["customer_id"]
+            else:
+                assert body["customer"]["email"] == req["customer"]["email"]
+            assert ("payment_link" in body) == (req.get("payment_link") is True)
+            known = fx.discount(req.get("discount_code") or "")
+            assert body.get("discount_id") == (known.id if known else None)
+
+
+def test_invalid_responses_break_exactly_their_rule() -> None:
+    for case in draw_many(invalid_responses(), 600):
+        assert_labelled(case, validate_response(case.body))
+
+
+@pytest.mark.parametrize("rule", INVALID_RESPONSE_RULES)
+def test_each_response_rule_is_produced(rule: str) -> None:
+    for case in draw_many(invalid_responses(rules=[rule]), 8):
+        assert case.rule == rule
+        assert_labelled(case, validate_response(case.body))

@@ -1,0 +1,301 @@
+"""The validator: table-driven rule cases, documented examples, API shape, and hostile input."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dodo_contract import ContractViolation, Violation, validate_error, validate_request, validate_response
+from dodo_contract.errors import pointer_sort_key
+from dodo_contract.validator import known_rules
+
+CASES = Path(__file__).parent / "cases"
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dodo" / "examples"
+VALIDATE = {"request": validate_request, "response": validate_response, "error": validate_error}
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def _apply(base: Any, ops: list[list[Any]]) -> Any:
+    doc = copy.deepcopy(base)
+    for op in ops:
+        *parents, last = [_unescape(t) for t in op[1].split("/")[1:]]
+        target = doc
+        for token in parents:
+            target = target[int(token)] if isinstance(target, list) else target[token]
+        key: Any = int(last) if isinstance(target, list) else last
+        if op[0] == "del":
+            del target[key]
+        else:
+            target[key] = copy.deepcopy(op[2])
+    return doc
+
+
+def _table(kind: str) -> list[Any]:
+    data = json.loads((CASES / f"{kind}_rules.json").read_text(encoding="utf-8"))
+    rows = []
+    for case in data["cases"]:
+        rows.append(pytest.param(kind, data["base"], case, id=f"{kind}:{case['rule']}"))
+    return rows
+
+
+TABLE = _table("request") + _table("response") + _table("error")
+
+
+@pytest.mark.parametrize(("kind", "base", "case"), TABLE)
+def test_rule_case_valid_then_each_invalid_variant(kind: str, base: Any, case: dict[str, Any]) -> None:
+    validate = VALIDATE[kind]
+    valid = _apply(base, case["valid"])
+    assert validate(valid).ok, validate(valid).violations
+    assert case["invalid"], "every rule needs at least one invalid payload"
+    for bad in case["invalid"]:
+        result = validate(_apply(base, bad["ops"]))
+        assert not result.ok
+        assert [(v.pointer, v.rule) for v in result.violations] == [(bad["pointer"], case["rule"])], bad
+
+
+def test_every_reportable_rule_has_a_table_case() -> None:
+    for kind in ("request", "response", "error"):
+        covered = {row.values[2]["rule"] for row in TABLE if row.values[0] == kind}
+        if kind == "request":
+            covered |= {b["rule"] for b in json.loads((CASES / "request_rules.json").read_text())["bodies"]}
+        else:
+            covered |= {"body.json", "body.type"}
+        assert set(known_rules(kind)) == covered
+
+
+@pytest.mark.parametrize("body", json.loads((CASES / "request_rules.json").read_text())["bodies"], ids=repr)
+def test_raw_bodies_as_text_and_bytes(body: dict[str, str]) -> None:
+    for payload in (body["body"], body["body"].encode()):
+        result = validate_request(payload)
+        assert [(v.pointer, v.rule) for v in result.violations] == [(body["pointer"], body["rule"])]
+
+
+# Verdicts SOURCES.md states (validity against the spec v1.86.0 schema). The docs' prose rule for return_url
+# (absolute http(s) URL) additionally rejects the SDK/docs placeholder "return_url" / "<string>".
+SOURCES_VERDICT = {
+    "request_01_sdk_minimal.json": True,
+    "request_02_sdk_all_params_sdk1.84.1.json": True,
+    "request_03_sdk_all_params_sdk1.123.0.json": True,
+    "request_04_docs_mintlify_example_legacy.json": True,
+    "request_05_docs_integration_guide_new_customer_INVALID_zipcode_int.json": False,
+    "request_06_docs_changelog_v1.70_payment_method_id_INVALID_shape.json": False,
+    "response_01_docs_mintlify_example_legacy.json": True,
+    "response_02_docs_mintlify_example_current.json": True,
+    "error_01_docs_error_codes_page.json": True,
+    "error_02_docs_api_introduction.json": True,
+}
+PROSE_ONLY = {
+    "request_02_sdk_all_params_sdk1.84.1.json": {("/return_url", "return_url.pattern")},
+    "request_03_sdk_all_params_sdk1.123.0.json": {("/return_url", "return_url.pattern")},
+    "request_04_docs_mintlify_example_legacy.json": {("/return_url", "return_url.pattern")},
+}
+
+
+def test_sources_md_lists_every_example() -> None:
+    sources = (EXAMPLES / "SOURCES.md").read_text(encoding="utf-8")
+    on_disk = {p.name for p in EXAMPLES.glob("*.json")}
+    assert on_disk == set(SOURCES_VERDICT)
+    for name in on_disk:
+        assert name in sources
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES_VERDICT))
+def test_examples_get_the_verdict_sources_md_states(name: str) -> None:
+    payload = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    kind = name.split("_", 1)[0]
+    if kind == "error":
+        assert validate_error(payload).ok is SOURCES_VERDICT[name]
+        return
+    validate = VALIDATE[kind]
+    assert validate(payload, spec_only=True).ok is SOURCES_VERDICT[name]
+    found = {(v.pointer, v.rule) for v in validate(payload).violations}
+    if SOURCES_VERDICT[name]:
+        assert found == PROSE_ONLY.get(name, set())
+
+
+def test_invalid_examples_fail_where_sources_md_says() -> None:
+    zipcode = validate_request(
+        (EXAMPLES / "request_05_docs_integration_guide_new_customer_INVALID_zipcode_int.json").read_bytes()
+    )
+    assert [(v.pointer, v.rule) for v in zipcode.violations] == [("/billing/zipcode", "billing.zipcode.type")]
+    shape = validate_request(
+        (EXAMPLES / "request_06_docs_changelog_v1.70_payment_method_id_INVALID_shape.json").read_bytes()
+    )
+    assert {(v.pointer, v.rule) for v in shape.violations} == {("", "billing.required"), ("", "customer.required")}
+
+
+BASE = {
+    "billing": {"country": "US"},
+    "customer": {"customer_id": "cus_1"},
+    "product_cart": [{"product_id": "p", "quantity": 1}],
+}
+
+
+def test_ambiguous_customer_is_the_attach_form_and_valid() -> None:
+    payload = {**BASE, "customer": {"customer_id": "cus_1", "email": "a@example.com"}, "payment_method_id": "pm_1"}
+    assert validate_request(payload).ok
+    strict = validate_request(payload, strict=True)
+    assert [(v.pointer, v.rule) for v in strict.violations] == [("/customer/email", "customer.unknown")]
+    assert "Attach Existing Customer" in strict.violations[0].message
+
+
+def test_strict_reports_unknown_keys_everywhere_but_metadata() -> None:
+    payload = {
+        **BASE,
+        "extra": 1,
+        "billing": {"country": "US", "county": "x"},
+        "product_cart": [{"product_id": "p", "quantity": 1, "sku": "s"}],
+        "metadata": {"free": "form"},
+    }
+    assert validate_request(payload).ok
+    found = [(v.pointer, v.rule, v.keyword) for v in validate_request(payload, strict=True).violations]
+    assert found == [
+        ("/billing/county", "billing.unknown", "additionalProperties"),
+        ("/extra", "body.unknown", "additionalProperties"),
+        ("/product_cart/0/sku", "product_cart.items.unknown", "additionalProperties"),
+    ]
+
+
+def test_all_violations_are_collected_and_sorted_by_pointer() -> None:
+    payload = {
+        "billing": {"country": "us", "zipcode": 1},
+        "customer": {},
+        "product_cart": [{"product_id": "p", "quantity": -1}] * 2 + [{"product_id": 1, "quantity": 1}] * 9,
+        "return_url": "x",
+    }
+    pointers = [v.pointer for v in validate_request(payload).violations]
+    assert pointers == sorted(pointers, key=pointer_sort_key)
+    assert pointers == [
+        "/billing/country",
+        "/billing/zipcode",
+        "/customer",
+        "/product_cart/0/quantity",
+        "/product_cart/1/quantity",
+        *[f"/product_cart/{i}/product_id" for i in range(2, 11)],
+        "/return_url",
+    ]
+
+
+def test_violation_shape_is_frozen_and_printable() -> None:
+    result = validate_request({**BASE, "product_cart": [{"product_id": "p", "quantity": -1}]})
+    (violation,) = result.violations
+    assert str(violation) == "/product_cart/0/quantity: -1 is less than the minimum of 0 [minimum]"
+    assert violation.to_dict() == {
+        "pointer": "/product_cart/0/quantity",
+        "rule": "product_cart.items.quantity.minimum",
+        "keyword": "minimum",
+        "message": "-1 is less than the minimum of 0",
+    }
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        violation.pointer = "/x"  # type: ignore[misc]
+    assert isinstance(violation, Violation)
+
+
+def test_raise_for_violations_is_an_assertion_listing_each() -> None:
+    validate_request(BASE).raise_for_violations()
+    result = validate_request({**BASE, "billing": {"country": "XX"}, "payment_link": "yes"})
+    with pytest.raises(ContractViolation) as info:
+        result.raise_for_violations()
+    assert isinstance(info.value, AssertionError)
+    assert len(info.value.violations) == 2
+    assert "/billing/country" in str(info.value) and "/payment_link" in str(info.value)
+
+
+def test_enum_messages_suggest_the_case_fix_and_stay_short() -> None:
+    (v,) = validate_request({**BASE, "billing_currency": "usd"}).violations
+    assert 'did you mean "USD"' in v.message
+    huge = "A" * 50_000_000
+    (big,) = validate_request({**BASE, "billing": {"country": huge}}).violations
+    assert big.pointer == "/billing/country" and len(big.message) < 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\xff\xfe\x00garbage",
+        b"\x80abc",
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+        '{"amount": Infinity}',
+        "-Infinity",
+        "NaN",
+        "\ufeff{}",
+    ],
+    ids=["binary", "invalid-utf8", "deep-array", "deep-object", "infinity", "neg-infinity", "nan", "bom"],
+)
+def test_hostile_text_gives_violations_not_exceptions(payload: str | bytes) -> None:
+    for validate in VALIDATE.values():
+        result = validate(payload)
+        assert not result.ok
+        assert all(isinstance(v, Violation) for v in result.violations)
+
+
+def test_hostile_python_values_give_body_json_violations() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(100_000):
+        node["x"] = {}
+        node = node["x"]
+    assert validate_request({**BASE, "deep": deep}).ok  # unknown keys are not read, however deep
+    assert [v.rule for v in validate_request({**BASE, "deep": deep}, strict=True).violations] == ["body.unknown"]
+    assert not validate_request(deep).ok
+    for bad, pointer in [
+        ({1: 2}, ""),
+        ({**BASE, "product_cart": ({"product_id": "p", "quantity": 1},), "metadata": {"x": {3}}}, "/metadata/x"),
+        (object(), ""),
+    ]:
+        result = validate_request(bad)
+        assert not result.ok
+        assert pointer in [v.pointer for v in result.violations if v.rule == "body.json"]
+
+
+def test_nan_in_a_mapping_reads_as_null_as_documented() -> None:
+    nan = float("nan")
+    found = validate_request({**BASE, "product_cart": [{"product_id": "p", "quantity": nan}]}).violations
+    assert [(v.pointer, v.rule) for v in found] == [("/product_cart/0/quantity", "product_cart.items.quantity.type")]
+    text = json.dumps({**BASE, "product_cart": [{"product_id": "p", "quantity": 1, "amount": nan}]})
+    assert [v.rule for v in validate_request(text).violations] == ["body.json"]
+
+
+def test_fifty_megabyte_string_is_fine() -> None:
+    big = "é" * 25_000_000
+    assert validate_request({**BASE, "tax_id": big}).ok
+    assert [v.rule for v in validate_request({**BASE, "metadata": {"k": big}}).violations] == [
+        "metadata.value.maxLength"
+    ]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=25,
+)
+KEYS = st.sampled_from(["billing", "customer", "product_cart", "metadata", "return_url", "payment_method_id"])
+
+
+@given(st.one_of(JSON_VALUES, st.dictionaries(KEYS, JSON_VALUES), st.binary(max_size=64)))
+def test_any_json_value_gives_a_result_never_an_exception(payload: Any) -> None:
+    for validate in VALIDATE.values():
+        result = validate(payload)
+        assert result.ok is (not result.violations)
+        for v in result.violations:
+            assert v.pointer == "" or v.pointer.startswith("/")
+            assert v.rule and v.keyword and v.message
+        if isinstance(payload, (dict, list)):
+            text = json.dumps(payload)
+            assert validate(text).violations == result.violations
+
+
+def test_numeric_looking_object_keys_keep_their_pointer() -> None:
+    found = validate_request({**BASE, "metadata": {"0": 1, "1": "ok"}}).violations
+    assert [(v.pointer, v.rule) for v in found] == [("/metadata/0", "metadata.value.type")]
