@@ -14,6 +14,15 @@ from typing import Any, Literal
 
 import jsonschema_rs
 
+from ._rules import (
+    either,
+    message,
+    prefix_rule_path,
+    rule_for,
+    short,
+    size_violations,
+    split_size_keywords,
+)
 from .errors import ContractViolation, Violation, join_pointer, sort_violations
 from .schemas import ERROR, REQUEST, RESPONSE, dereferenced
 
@@ -29,15 +38,7 @@ __all__ = [
 
 Kind = Literal["request", "response", "error"]
 _SCHEMA_OF: dict[str, str] = {"request": REQUEST, "response": RESPONSE, "error": ERROR}
-_MAX_SHOWN = 60
-_encode_str: Any = json.encoder.encode_basestring
-# Keywords whose failure is better reported by a sibling at the same pointer ("5" fails type and enum).
 _SHADOWED_BY_TYPE = frozenset({"enum", "pattern", "format", "maxLength", "minimum", "maximum"})
-_ENUM_NAMES = {
-    "CountryCodeAlpha2": "ISO 3166-1 alpha-2 country codes",
-    "Currency": "ISO 4217 currency codes",
-    "PaymentMethodTypes": "payment method types",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +88,6 @@ def parse_json(data: str | bytes | bytearray | memoryview) -> Any:
         raise _InvalidJSON(f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
 
 
-def _short(value: Any) -> str:
-    if value is None or isinstance(value, (bool, int)):
-        return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    if isinstance(value, str):
-        text: str = _encode_str(value[:_MAX_SHOWN])
-        return text if len(text) <= _MAX_SHOWN and len(value) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
-    if isinstance(value, (list, dict)) and len(value) > 8:
-        return f"[{len(value)} items]" if isinstance(value, list) else f"{{{len(value)} keys}}"
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
-
-
 def _non_json_values(payload: Any) -> list[Violation]:
     # Iterative, with parent links instead of path copies, so a 100k-deep document costs linear time and
     # no C stack. Tuples count as arrays: json.dumps sends them as such.
@@ -138,34 +124,6 @@ def _path(link: Any) -> tuple[str | int, ...]:
 
 def _json_violation(path: Sequence[str | int], message: str) -> Violation:
     return Violation(join_pointer(path), "body.json", "json", message)
-
-
-_RULES: dict[tuple[tuple[str | int, ...], str | None], str] = {}
-
-
-def _rule_for(schema_path: Sequence[str | int], last: str | None = None) -> str:
-    """Name a rule after the schema location: property names, ``items``, ``key``/``value`` for maps."""
-    key = (tuple(schema_path), last)
-    rule = _RULES.get(key)
-    if rule is None:
-        rule = _RULES[key] = _name_rule(key[0], last)
-    return rule
-
-
-def _name_rule(schema_path: tuple[str | int, ...], last: str | None) -> str:
-    names: list[str] = []
-    for i, part in enumerate(schema_path):
-        prev = schema_path[i - 1] if i else None
-        if prev == "properties" and isinstance(part, str):
-            names.append(part)
-        elif part == "items":
-            names.append("items")
-        elif part == "additionalProperties":
-            names.append("value")
-        elif part == "propertyNames":
-            names.append("key")
-    names.append(last if last is not None else str(schema_path[-1]))
-    return ".".join(names) if len(names) > 1 else "body." + names[0]
 
 
 def _node(root: Any, path: Sequence[str | int]) -> Any:
@@ -221,7 +179,7 @@ class _Site:
         ipath = prefix + local
         keyword = str(spath[-1])
         node = _node(schema, spath[:-1]) if len(spath) > 1 else schema
-        rule_path = _prefix_rule_path(prefix) + spath
+        rule_path = prefix_rule_path(prefix) + spath
         return cls(
             spath,
             local,
@@ -229,7 +187,7 @@ class _Site:
             join_pointer(ipath),
             keyword,
             rule_path,
-            _rule_for(rule_path),
+            rule_for(rule_path),
             node,
             node.get(keyword) if isinstance(node, dict) else None,
         )
@@ -244,7 +202,7 @@ class _Contract:
         self.rs = jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
         # jsonschema-rs copies the whole offending instance into each error; for size keywords on big arrays and
         # maps that copy costs more than the check, so the detailed path checks those few keywords itself.
-        detail_schema, self._sizes = _split_size_keywords(self.schema)
+        detail_schema, self._sizes = split_size_keywords(self.schema)
         self.rs_detail = jsonschema_rs.Draft202012Validator(detail_schema, validate_formats=True)
         self.ok = ValidationResult(kind, ())
         self._variants: dict[tuple[str | int, ...], tuple[jsonschema_rs.Validator, ...]] = {}
@@ -275,7 +233,7 @@ class _Contract:
         found: list[Violation] = []
         if not valid:
             found.extend(self._schema_violations(self.schema, self.rs_detail, payload, ()))
-            found.extend(_size_violations(self._sizes, payload))
+            found.extend(size_violations(self._sizes, payload))
         if any(v.rule == "body.json" for v in found):
             # The engine met a value JSON cannot hold (a set, a non-string key...): say exactly where.
             return _non_json_values(payload) or found
@@ -318,7 +276,7 @@ class _Contract:
                 missing = getattr(error.kind, "property", None) or next(
                     (k for k in site.limit if not (isinstance(value, dict) and k in value)), "?"
                 )
-                rule = _rule_for((*site.rule_path[:-1], "properties", missing), "required")
+                rule = rule_for((*site.rule_path[:-1], "properties", missing), "required")
                 yield Violation(site.pointer, rule, "required", f'"{missing}" is a required property')
             elif site.keyword == "maxLength" and site.spath[-2] == "propertyNames":
                 for long_key in (k for k in value if len(k) > site.limit):
@@ -326,11 +284,11 @@ class _Contract:
                         join_pointer((*site.ipath, long_key)),
                         site.rule,
                         "maxLength",
-                        f"key {_short(long_key)} is longer than {site.limit} characters",
+                        f"key {short(long_key)} is longer than {site.limit} characters",
                     )
             else:
                 yield Violation(
-                    site.pointer, site.rule, site.keyword, _message(site.keyword, value, site.limit, site.node)
+                    site.pointer, site.rule, site.keyword, message(site.keyword, value, site.limit, site.node)
                 )
 
     def _variant_violations(
@@ -345,17 +303,17 @@ class _Contract:
         # payload was evidently aiming at (by its distinguishing required key), not an opaque anyOf failure.
         node = _node(schema, spath)
         branches: list[dict[str, Any]] = node["anyOf"]
-        rule_base = _prefix_rule_path(prefix) + spath
+        rule_base = prefix_rule_path(prefix) + spath
         pointer = join_pointer(ipath)
         if not isinstance(value, dict):
-            yield Violation(pointer, _rule_for(rule_base, "type"), "type", f'{_short(value)} is not of type "object"')
+            yield Violation(pointer, rule_for(rule_base, "type"), "type", f'{short(value)} is not of type "object"')
             return
         aimed = [b for b in branches if any(k in value for k in b.get("required", ()))]
         if not aimed:
             keys = " or ".join(f'"{k}" ({b.get("title", "variant")})' for b in branches for k in b.get("required", ()))
             yield Violation(
                 pointer,
-                _rule_for((*rule_base, "properties", _either(branches)), "required"),
+                rule_for((*rule_base, "properties", either(branches)), "required"),
                 "required",
                 f"needs {keys}",
             )
@@ -395,139 +353,14 @@ class _Contract:
                     why = "not in the contract (Dodo ignores it)"
                 yield Violation(
                     join_pointer((*ipath, key)),
-                    _rule_for((*spath, "unknown")),
+                    rule_for((*spath, "unknown")),
                     "additionalProperties",
-                    f"unknown key {_short(key)}: {why}",
+                    f"unknown key {short(key)}: {why}",
                 )
         items = schema.get("items")
         if isinstance(items, dict) and isinstance(value, list):
             for index, item in enumerate(value):
                 yield from self._unknown_keys(items, item, (*ipath, index), (*spath, "items"))
-
-
-_SIZE_KEYWORDS = ("minItems", "maxItems", "maxProperties", "uniqueItems")
-_SizeCheck = tuple[tuple[str, ...], str, Any, str]  # (property path, keyword, limit, rule)
-
-
-def _split_size_keywords(schema: dict[str, Any]) -> tuple[dict[str, Any], tuple[_SizeCheck, ...]]:
-    """Move size keywords reachable through ``properties`` alone out of the schema, as (path, keyword) checks."""
-    schema = json.loads(json.dumps(schema))
-    checks: list[_SizeCheck] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...], spath: tuple[str | int, ...]) -> None:
-        for keyword in _SIZE_KEYWORDS:
-            if keyword in node:
-                checks.append((path, keyword, node.pop(keyword), _rule_for((*spath, keyword))))
-        for key, sub in node.get("properties", {}).items():
-            if isinstance(sub, dict):
-                walk(sub, (*path, key), (*spath, "properties", key))
-
-    walk(schema, (), ())
-    return schema, tuple(checks)
-
-
-def _size_violations(checks: tuple[_SizeCheck, ...], payload: Any) -> Iterator[Violation]:
-    for path, keyword, limit, rule in checks:
-        value = payload
-        for key in path:
-            if not isinstance(value, dict) or key not in value:
-                break
-            value = value[key]
-        else:
-            is_array = isinstance(value, (list, tuple))
-            if keyword == "maxProperties":
-                broken = isinstance(value, dict) and len(value) > limit
-            elif keyword == "uniqueItems":
-                broken = bool(limit) and is_array and len({_canonical(v) for v in value}) < len(value)
-            else:
-                broken = is_array and (len(value) < limit if keyword == "minItems" else len(value) > limit)
-            if broken:
-                yield Violation(join_pointer(path), rule, keyword, _message(keyword, value, limit, {}))
-
-
-def _canonical(value: Any) -> str:
-    # JSON equality: 1 == 1.0, but true != 1; key order does not matter.
-    def norm(v: Any) -> Any:
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
-        if isinstance(v, dict):
-            return {k: norm(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [norm(x) for x in v]
-        return v
-
-    return json.dumps(norm(value), sort_keys=True)
-
-
-def _either(branches: list[dict[str, Any]]) -> str:
-    return "_or_".join(k for b in branches for k in b.get("required", ()))
-
-
-def _prefix_rule_path(ipath: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    # Sub-validators see a sub-document; give their schema paths the property names that lead to it.
-    out: list[str | int] = []
-    for part in ipath:
-        if isinstance(part, int):
-            out.append("items")
-        else:
-            out.extend(("properties", part))
-    return tuple(out)
-
-
-def _message(keyword: str, value: Any, limit: Any, node: dict[str, Any]) -> str:
-    shown = _short(value) if keyword not in ("minItems", "maxItems", "maxProperties", "uniqueItems") else ""
-    if keyword == "type":
-        types = limit if isinstance(limit, list) else [limit]
-        return f"{shown} is not of type {' or '.join(repr(t).replace(chr(39), chr(34)) for t in types)}"
-    if keyword == "enum":
-        allowed, name = _enum_info(limit)
-        hint = ""
-        if isinstance(value, str):
-            for cand in (value.upper(), value.lower()):
-                if cand != value and cand in allowed:
-                    hint = f' (did you mean "{cand}"?)'
-        return f"{shown} is not one of the {len(allowed)} {name}{hint}"
-    if keyword == "minimum":
-        return f"{shown} is less than the minimum of {limit}"
-    if keyword == "maximum":
-        return f"{shown} is greater than the maximum of {limit}"
-    if keyword == "minItems":
-        return f"has {len(value)} item(s); at least {limit} required"
-    if keyword == "maxItems":
-        return f"has {len(value)} items; at most {limit} allowed"
-    if keyword == "maxProperties":
-        return f"has {len(value)} keys; at most {limit} allowed"
-    if keyword == "maxLength":
-        return f"{shown} is longer than {limit} characters ({len(value)})"
-    if keyword == "uniqueItems":
-        keys = [_canonical(v) for v in value]
-        dup = next((v for i, v in enumerate(value) if keys[i] in keys[:i]), None)
-        return f"has repeated items ({_short(dup)} more than once)"
-    if keyword == "pattern":
-        return f"{shown} is not an absolute http(s) URL" if "://" in str(limit) else f"{shown} does not match {limit}"
-    if keyword == "format":
-        return f"{shown} is not a valid {'RFC 3339 date-time' if limit == 'date-time' else limit}"
-    return f"{shown} is not valid under {keyword}"
-
-
-_ENUMS: dict[int, tuple[frozenset[Any], str, list[Any]]] = {}
-
-
-def _enum_info(limit: list[Any]) -> tuple[frozenset[Any], str]:
-    # Keyed by identity: enum lists live in compiled schemas for the life of the process (kept referenced here).
-    info = _ENUMS.get(id(limit))
-    if info is None or info[2] is not limit:
-        allowed = [v for v in limit if v is not None]
-        info = _ENUMS[id(limit)] = (frozenset(allowed), _enum_name(allowed), limit)
-    return info[0], info[1]
-
-
-def _enum_name(allowed: list[Any]) -> str:
-    if len(allowed) == 249:
-        return _ENUM_NAMES["CountryCodeAlpha2"]
-    if allowed and all(isinstance(a, str) and a.isupper() and len(a) == 3 for a in allowed):
-        return _ENUM_NAMES["Currency"]
-    return "allowed values"
 
 
 _CONTRACTS: dict[tuple[Kind, bool], _Contract] = {}
@@ -590,13 +423,13 @@ def known_rules(kind: Kind = "request") -> tuple[str, ...]:
             "format",
         ):
             if keyword in node and not (keyword == "format" and node[keyword] == "int32"):
-                rules.add(_rule_for((*spath, keyword)))
+                rules.add(rule_for((*spath, keyword)))
         if not in_variant:
             for key in node.get("required", ()):
-                rules.add(_rule_for((*spath, "properties", key), "required"))
+                rules.add(rule_for((*spath, "properties", key), "required"))
         if "anyOf" in node:
             # A form is only judged when its distinguishing key is present, so its "required" never fires.
-            rules.add(_rule_for((*spath, "properties", _either(node["anyOf"])), "required"))
+            rules.add(rule_for((*spath, "properties", either(node["anyOf"])), "required"))
             for branch in node["anyOf"]:
                 walk(branch, spath, True)
         for key, sub in node.get("properties", {}).items():

@@ -260,3 +260,14 @@ def test_time_budget_exhausted_before_coverage_is_an_error() -> None:
     run = run_app(time_budget_s=1e-9)
     assert run.verdict == "error"
     assert run.stats["stopped"] == "time budget"
+
+
+def test_default_rate_limit_depends_on_the_host() -> None:
+    from dodo_contract._transport import DEFAULT_REMOTE_RATE, Transport
+
+    assert Transport("https://test.dodopayments.com", api_key=KEY).rate_limit == DEFAULT_REMOTE_RATE < 40
+    assert Transport("http://127.0.0.1:8000", api_key=KEY).rate_limit is None
+    assert Transport(app=create_app(api_key=KEY), api_key=KEY).rate_limit is None
+    assert Transport("https://test.dodopayments.com", api_key=KEY, rate_limit=5).rate_limit == 5
+    with pytest.raises(ConfigError, match="base_url"):
+        Transport("ftp://example.com", api_key=KEY)

@@ -1,0 +1,52 @@
+"""The public API: a small, stable surface, and a light import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dodo_contract
+
+PUBLIC = {
+    "ConfigError",
+    "ContractRun",
+    "ContractViolation",
+    "DodoContractError",
+    "Finding",
+    "Fixtures",
+    "ValidationResult",
+    "Violation",
+    "__version__",
+    "check_implementation",
+    "create_app",
+    "load_fixtures",
+    "selftest",
+    "serve_mock",
+    "validate_error",
+    "validate_request",
+    "validate_response",
+}
+
+
+def test_all_is_the_documented_public_api_and_every_name_resolves() -> None:
+    assert set(dodo_contract.__all__) == PUBLIC
+    for name in dodo_contract.__all__:
+        assert getattr(dodo_contract, name) is not None, name
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        dodo_contract.nope  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "nope" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_does_not_pull_in_the_heavy_libraries() -> None:
+    code = (
+        "import sys, dodo_contract; dodo_contract.validate_request({});"
+        "print(','.join(m for m in ('hypothesis', 'schemathesis', 'starlette', 'uvicorn', 'httpx') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+    assert out == ""
