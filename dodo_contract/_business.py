@@ -15,18 +15,20 @@ Business rules run only on schema-valid requests, in this order (the first failu
 8. ``tax_id`` (non-null) not in the catalog -> ``INVALID_TAX_ID``.
 
 The order follows what a server must resolve first (what is bought, by whom) before account settings and
-optional extras. ``build_success`` tolerates malformed input, because some fault modes skip validation.
+optional extras. Each rule has the id ``business_rules_enforced`` reports (``business.unknown_product``...),
+so a fault mode can waive one. ``build_success`` tolerates malformed input, because some fault modes skip
+validation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from .fixtures import Discount, Fixtures
 
-__all__ = ["INT32_MAX", "Catalog", "build_success", "business_error"]
+__all__ = ["INT32_MAX", "Catalog", "build_success", "business_error", "business_errors"]
 
 INT32_MAX = 2**31 - 1
 LINK_BASE = "https://test.checkout.dodopayments.com"
@@ -54,21 +56,41 @@ def _show(value: str) -> str:
     return value if len(value) <= _SHOWN else value[: _SHOWN - 3] + "..."
 
 
-def business_error(payload: dict[str, Any], catalog: Catalog) -> tuple[str, str] | None:
-    """Return ``(code, message)`` for the first catalog rule a schema-valid request breaks, else None."""
+def business_error(
+    payload: dict[str, Any], catalog: Catalog, *, waived: Callable[[str], bool] | None = None
+) -> tuple[str, str] | None:
+    """Return ``(code, message)`` for the first catalog rule a schema-valid request breaks, else None.
+
+    ``waived(rule)`` names rules to ignore (fault modes that forget one business rule); the rule ids are those
+    ``business_rules_enforced`` reports (``business.unknown_product``...).
+    """
+    for rule, code, message in business_errors(payload, catalog):
+        if waived is None or not waived(rule):
+            return code, message
+    return None
+
+
+def business_errors(payload: dict[str, Any], catalog: Catalog) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(rule, code, message)`` for each catalog rule a schema-valid request breaks, in rule order."""
     for index, item in enumerate(payload["product_cart"]):
         product = catalog.products.get(item["product_id"])
         if product is None:
-            return "NOT_FOUND", f"Product {_show(item['product_id'])} not found (product_cart[{index}])"
-        if product.pay_what_you_want:
+            yield (
+                "business.unknown_product",
+                "NOT_FOUND",
+                f"Product {_show(item['product_id'])} not found (product_cart[{index}])",
+            )
+        elif product.pay_what_you_want:
             amount = item.get("amount")
             if amount is None:
-                return (
+                yield (
+                    "business.pwyw_amount_missing",
                     "PAY_AS_YOU_WANT_AMOUNT_REQUIRED",
                     f"Amount is mandatory for pay as you want product {product.id}",
                 )
-            if amount < product.min_amount:
-                return (
+            elif amount < product.min_amount:
+                yield (
+                    "business.pwyw_amount_below_minimum",
                     "REQUEST_AMOUNT_BELOW_MINIMUM",
                     f"Amount cannot be less than minimum amount specified for the product ({product.min_amount})",
                 )
@@ -77,27 +99,34 @@ def business_error(payload: dict[str, Any], catalog: Catalog) -> tuple[str, str]
     if isinstance(customer_id, str):
         known = catalog.customers.get(customer_id)
         if known is None:
-            return "NOT_FOUND", f"Customer {_show(customer_id)} not found"
+            yield "business.unknown_customer", "NOT_FOUND", f"Customer {_show(customer_id)} not found"
     method = payload.get("payment_method_id")
     if method is not None and (known is None or method not in known.payment_method_ids):
-        return "INVALID_REQUEST_PARAMETERS", f"Payment method {_show(method)} does not belong to the customer"
+        yield (
+            "business.foreign_payment_method",
+            "INVALID_REQUEST_PARAMETERS",
+            f"Payment method {_show(method)} does not belong to the customer",
+        )
     country = payload["billing"]["country"]
     if country in catalog.unsupported:
-        return "UNSUPPORTED_COUNTRY", f"Country {country} currently not supported"
+        yield "business.unsupported_country", "UNSUPPORTED_COUNTRY", f"Country {country} currently not supported"
     currency = payload.get("billing_currency")
     if currency is not None and currency not in catalog.currencies:
         allowed = " or ".join(sorted(catalog.currencies)) or "no currency"
-        return "UNSUPPORTED_CURRENCY", f"Can only request {allowed} for billing_currency"
+        yield (
+            "business.unsupported_currency",
+            "UNSUPPORTED_CURRENCY",
+            f"Can only request {allowed} for billing_currency",
+        )
     allowed_types = payload.get("allowed_payment_method_types")
     if allowed_types is not None and catalog.methods.isdisjoint(allowed_types):
-        return "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found"
+        yield "business.no_eligible_payment_method", "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found"
     code = payload.get("discount_code")
     if code is not None and code not in catalog.discounts:
-        return "INVALID_DISCOUNT_CODE", f"Discount code {_show(code)} is invalid"
+        yield "business.unknown_discount_code", "INVALID_DISCOUNT_CODE", f"Discount code {_show(code)} is invalid"
     tax_id = payload.get("tax_id")
     if tax_id is not None and tax_id not in catalog.tax_ids:
-        return "INVALID_TAX_ID", "Tax Id is invalid"
-    return None
+        yield "business.unknown_tax_id", "INVALID_TAX_ID", "Tax Id is invalid"
 
 
 def _int(value: Any) -> int | None:

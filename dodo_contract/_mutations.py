@@ -310,8 +310,8 @@ def _long_metadata_key(base: Payload, choice: int, where: int) -> InvalidCase:
     if len(meta) >= 50:  # keep within 50 pairs, so only the key length is wrong
         del meta[next(iter(meta))]
     meta[key] = "v"
-    pointer = join_pointer(("metadata", key))
-    return _case(payload, "metadata.key.maxLength", pointer, f"added metadata key of {len(key)} characters")
+    # A key has no pointer of its own: the validator reports it at the object.
+    return _case(payload, "metadata.key.maxLength", "/metadata", f"added metadata key of {len(key)} characters")
 
 
 def _too_many_pairs(base: Payload, choice: int, where: int) -> InvalidCase:

@@ -1,12 +1,14 @@
 """Build the requests of a contract run, deterministically from a seed, before anything is sent.
 
 Hypothesis strategies are drawn through a derandomised ``@given`` pinned with ``@seed``: the same seed, fixtures
-and package version give the same request bytes. Also the greedy shrinker's candidate moves.
+and package version give the same request bytes. Also the business-invalid cases (``business_requests``) and the
+greedy shrinker's candidate moves.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,9 +18,10 @@ from typing import Any, TypeVar
 from ._transport import AuthMode
 from .checks import Kind
 from .fixtures import Fixtures
+from .schemas import currency_codes, payment_method_types
 from .validator import validate_request
 
-__all__ = ["Case", "draw", "encode", "plan_cases", "shrink_candidates"]
+__all__ = ["Case", "business_requests", "draw", "encode", "plan_cases", "shrink_candidates"]
 
 T = TypeVar("T")
 LIVE_REQUEST_BUDGET = 3  # live mode creates real payments: a handful of canonical requests at most
@@ -78,35 +81,38 @@ def plan_cases(
     per_rule: int,
     rules: tuple[str, ...] | None = None,
     live: bool = False,
-) -> tuple[list[Case], list[Case], list[Case], list[Case]]:
-    """Return (auth, canonical, invalid, valid) cases; ``live`` keeps only a few canonical ones.
+) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
+    """Return (auth, canonical, business, invalid, valid) cases; ``live`` keeps only a few canonical ones.
 
     The last few plans are cached (runs with the same options, e.g. a self-test, send the same requests).
     """
     planned = _plan_cached(fixtures, seed, max_examples, per_rule, rules, live)
-    return list(planned[0]), list(planned[1]), list(planned[2]), list(planned[3])
+    return list(planned[0]), list(planned[1]), list(planned[2]), list(planned[3]), list(planned[4])
 
 
 @lru_cache(maxsize=4)
 def _plan_cached(
     fixtures: Fixtures, seed: int, max_examples: int, per_rule: int, rules: tuple[str, ...] | None, live: bool
 ) -> tuple[tuple[Case, ...], ...]:
-    auth, canonical, invalid, valid = _plan(fixtures, seed, max_examples, per_rule, rules, live)
-    return tuple(auth), tuple(canonical), tuple(invalid), tuple(valid)
+    return tuple(tuple(cases) for cases in _plan(fixtures, seed, max_examples, per_rule, rules, live))
 
 
 def _plan(
     fixtures: Fixtures, seed: int, max_examples: int, per_rule: int, rules: tuple[str, ...] | None, live: bool
-) -> tuple[list[Case], list[Case], list[Case], list[Case]]:
+) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
     from . import strategies
 
     canonical = [Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures)]
     if live:
-        return [], canonical[:LIVE_REQUEST_BUDGET], [], []
+        return [], canonical[:LIVE_REQUEST_BUDGET], [], [], []
     probe = canonical[0].payload if canonical else None
     auth = [
         Case("auth", encode(probe), probe, "no Authorization header", rule="auth.missing_key", auth="missing"),
         Case("auth", encode(probe), probe, "a wrong API key", rule="auth.wrong_key", auth="wrong"),
+    ]
+    business = [
+        Case("business", encode(p), p, label, rule=rule, pointer=pointer)
+        for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed)
     ]
     invalid: list[Case] = []
     chosen = strategies.INVALID_REQUEST_RULES if rules is None else rules
@@ -126,7 +132,105 @@ def _plan(
         Case("valid", encode(p), p, f"generated valid request #{i + 1}")
         for i, p in enumerate(draw(strategies.valid_requests(fixtures), max_examples, seed))
     ]
-    return auth, canonical, invalid, valid
+    return auth, canonical, business, invalid, valid
+
+
+def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Return (rule, pointer, label, request) variants of a canonical request that each break one business rule.
+
+    Each stays schema-valid and breaks a rule the fixtures make checkable: unknown ids are synthetic (derived from
+    ``seed``, never in the fixtures); account settings (currencies, countries, payment methods) are only tested
+    when the fixtures declare them. No tax-id case: tax ids are validated by format, not against a list.
+    """
+    if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
+        return []
+    fx = fixtures
+    tag = hashlib.sha256(f"dodo-contract:{seed}".encode()).hexdigest()[:10]
+    item = {k: v for k, v in base["product_cart"][0].items() if k in ("product_id", "quantity")}
+    out: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    def add(rule: str, pointer: str, label: str, request: dict[str, Any]) -> None:
+        out.append((rule, pointer, label, {**base, **request}))
+
+    product = _unknown("prod_dodo_contract_unknown_" + tag, {p.id for p in fx.products})
+    cart = [{**item, "product_id": product}]
+    add(
+        "business.unknown_product",
+        "/product_cart/0/product_id",
+        f"unknown product_id {product!r}",
+        {"product_cart": cart},
+    )
+    customer = _unknown("cus_dodo_contract_unknown_" + tag, {c.id for c in fx.customers})
+    add(
+        "business.unknown_customer",
+        "/customer/customer_id",
+        f"unknown customer_id {customer!r}",
+        {"customer": {"customer_id": customer}},
+    )
+    code = _unknown("DODO_CONTRACT_UNKNOWN_" + tag.upper(), {d.code.casefold() for d in fx.discounts})
+    add("business.unknown_discount_code", "/discount_code", f"unknown discount_code {code!r}", {"discount_code": code})
+    pwyw = next((p for p in fx.products if p.pay_what_you_want), None)
+    if pwyw is not None:
+        cart = [{"product_id": pwyw.id, "quantity": 1}]
+        add(
+            "business.pwyw_amount_missing",
+            "/product_cart/0",
+            f"pay-what-you-want product {pwyw.id!r} without amount",
+            {"product_cart": cart},
+        )
+    floor = next((p for p in fx.products if p.pay_what_you_want and p.min_amount > 0), None)
+    if floor is not None:
+        cart = [{"product_id": floor.id, "quantity": 1, "amount": floor.min_amount - 1}]
+        add(
+            "business.pwyw_amount_below_minimum",
+            "/product_cart/0/amount",
+            f"amount {floor.min_amount - 1} below the minimum {floor.min_amount} of {floor.id!r}",
+            {"product_cart": cart},
+        )
+    if fx.customers:
+        owner = fx.customers[0]
+        # Another customer's real method is the likelier bug (only existence checked); else a made-up one.
+        others = [m for c in fx.customers[1:] for m in c.payment_method_ids if m not in owner.payment_method_ids]
+        method = others[0] if others else _unknown("pm_dodo_contract_unknown_" + tag, set(owner.payment_method_ids))
+        add(
+            "business.foreign_payment_method",
+            "/payment_method_id",
+            f"payment_method_id {method!r} does not belong to customer {owner.id!r}",
+            {"customer": {"customer_id": owner.id}, "payment_method_id": method},
+        )
+    if "unsupported_countries" in fx.declared and fx.unsupported_countries:
+        country = fx.unsupported_countries[0]
+        add(
+            "business.unsupported_country",
+            "/billing/country",
+            f"billing.country {country} is unsupported",
+            {"billing": {**base["billing"], "country": country}},
+        )
+    if "billing_currencies" in fx.declared:
+        codes, avoid = currency_codes(), set(fx.billing_currencies) | {p.currency for p in fx.products}
+        currency = next((c for c in ("EUR", "GBP", "JPY", *codes) if c in codes and c not in avoid), None)
+        if currency is not None:
+            add(
+                "business.unsupported_currency",
+                "/billing_currency",
+                f"billing_currency {currency} is not a billing currency",
+                {"billing_currency": currency},
+            )
+    disabled = [m for m in payment_method_types() if m not in fx.enabled_payment_methods]
+    if "enabled_payment_methods" in fx.declared and disabled:
+        add(
+            "business.no_eligible_payment_method",
+            "/allowed_payment_method_types",
+            f"allowed_payment_method_types [{disabled[0]!r}] is not enabled",
+            {"allowed_payment_method_types": disabled[:1]},
+        )
+    return [case for case in out if validate_request(case[3]).ok]
+
+
+def _unknown(candidate: str, taken: set[str]) -> str:
+    while candidate in taken or candidate.casefold() in taken:
+        candidate += "_x"
+    return candidate
 
 
 _NULLABLE_TOP = (

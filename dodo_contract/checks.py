@@ -5,7 +5,8 @@ apply (wrong kind of request, no answer...). ``CHECKS`` maps the shared check na
 ``APPLIES_TO`` says which kinds of request each judges: ``auth`` (the auth probe), ``canonical`` (built only from
 the fixtures), ``invalid`` (labelled, breaks one rule), ``valid`` (generated, schema- and business-valid) and
 ``fuzz`` (schema-valid but not built from the fixtures, e.g. by Schemathesis: only the generic checks apply, as a
-faithful server may refuse it for reasons the schema does not state).
+faithful server may refuse it for reasons the schema does not state) and ``business`` (schema-valid, but breaks one
+business rule the fixtures make checkable: an unknown product, an unsupported country...).
 
 Response-side rule ids are prefixed (``response.customer.email.required``) so they never collide with the
 request rule ids that ``invalid_request_rejected`` reports.
@@ -32,6 +33,7 @@ __all__ = [
     "Kind",
     "Observation",
     "auth_required",
+    "business_rules_enforced",
     "content_type_json",
     "discount_applied",
     "error_code_documented",
@@ -50,7 +52,7 @@ __all__ = [
     "valid_request_accepted",
 ]
 
-Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz"]
+Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business"]
 
 
 class _NotJson:
@@ -225,14 +227,19 @@ def valid_request_accepted(obs: Observation, ctx: CheckContext) -> list[Violatio
     return []
 
 
-def _contradiction(code: str, request: Any, fx: Fixtures) -> str:
-    # Only refusals the fixtures clearly contradict; anything the fixtures cannot model passes.
+def _contradiction(code: str, request: Any, fx: Fixtures | None) -> str:
+    # Only refusals the request (or, when given, the fixtures) clearly contradicts; anything else passes.
     if not isinstance(request, dict):
         return ""
     cart = request.get("product_cart")
     items = [i for i in cart if isinstance(i, dict)] if isinstance(cart, list) else []
     if code == "PRODUCT_CART_EMPTY" and items:
         return f"product_cart has {len(items)} item(s)"
+    metadata = request.get("metadata")
+    if code == "MAXIMUM_KEYS_REACHED" and (not isinstance(metadata, dict) or len(metadata) <= 50):
+        return f"metadata has {len(metadata) if isinstance(metadata, dict) else 0} keys (at most 50 allowed)"
+    if fx is None:
+        return ""
     billing = request.get("billing")
     country = billing.get("country") if isinstance(billing, dict) else None
     if code == "UNSUPPORTED_COUNTRY" and country in fx.supported_countries:
@@ -243,9 +250,6 @@ def _contradiction(code: str, request: Any, fx: Fixtures) -> str:
     tax_id = request.get("tax_id")
     if code == "INVALID_TAX_ID" and tax_id in fx.tax_ids:
         return f"{tax_id!r} is a fixture tax id"
-    metadata = request.get("metadata")
-    if code == "MAXIMUM_KEYS_REACHED" and (not isinstance(metadata, dict) or len(metadata) <= 50):
-        return f"metadata has {len(metadata) if isinstance(metadata, dict) else 0} keys (at most 50 allowed)"
     currency = request.get("billing_currency")
     if code == "UNSUPPORTED_CURRENCY" and currency in fx.billing_currencies:
         return f"{currency} is a fixture billing currency"
@@ -284,6 +288,32 @@ def invalid_request_rejected(obs: Observation, ctx: CheckContext) -> list[Violat
         "status",
         f"invalid request ({what}) got {obs.status}{_code_suffix(obs)}, expected exactly {expected}",
     )
+
+
+def business_rules_enforced(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A schema-valid request breaking one business rule gets exactly 422 with a business error code.
+
+    Any business code will do (the docs do not map every rule to one code), unless the request itself refutes it.
+    """
+    if obs.status is None:
+        return []
+    what, rule, expected = obs.label or obs.rule, obs.rule or "business", ctx.settings.invalid_status
+    if obs.status == 200:
+        return _v(obs.pointer, rule, "business", f"accepted a request that breaks a business rule: {what}")
+    if obs.status != expected:
+        got = f"{obs.status}{_code_suffix(obs)}"
+        return _v(
+            obs.pointer, rule, "status", f"request breaking a business rule ({what}) got {got}, expected {expected}"
+        )
+    code = _code(obs)
+    if code is None:
+        return []  # no code to judge: error_schema_conformance reports the body
+    if code in ctx.settings.schema_codes:
+        return _v("/code", rule, "code", f"schema-valid request refused as malformed ({code}): {what}")
+    if code not in ctx.settings.business_codes:
+        return _v("/code", rule, "enum", f"{what}: refused with {code!r}, which is not a business error code")
+    why = _contradiction(code, obs.request, None)
+    return _v("/code", rule, "business", f"{what}: refused with {code}, but {why}") if why else []
 
 
 def request_values_reflected(obs: Observation, ctx: CheckContext) -> list[Violation]:
@@ -491,9 +521,10 @@ CHECKS: dict[str, CheckFn] = {
     "discount_applied": discount_applied,
     "payment_id_unique": payment_id_unique,
     "auth_required": auth_required,
+    "business_rules_enforced": business_rules_enforced,
 }
 
-_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz"})
+_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business"})
 _OK: frozenset[Kind] = frozenset({"canonical", "valid"})
 APPLIES_TO: dict[str, frozenset[Kind]] = {
     **dict.fromkeys(CHECKS, _ALL),
@@ -504,6 +535,7 @@ APPLIES_TO: dict[str, frozenset[Kind]] = {
     "payment_link_present": _OK,
     "discount_applied": _OK,
     "auth_required": frozenset({"auth"}),
+    "business_rules_enforced": frozenset({"business"}),
 }
 
 

@@ -9,6 +9,9 @@ Each option is taken from the first layer that sets it:
 4. the ``[tool.dodo-contract]`` table of the nearest ``pyproject.toml`` (searched from the working directory up);
 5. the defaults below.
 
+``[tool.dodo-contract.inferred]`` overrides the facts Dodo's documents do not state (``ContractSettings``:
+``invalid-status``, ``auth-status``, ``documented-statuses``, ``business-codes``, ...).
+
 Relative paths from ``pyproject.toml`` are taken relative to that file; all others relative to the working
 directory. Every bad value raises ``ConfigError`` naming the option, where it came from and what is allowed;
 the API key itself is never part of a message.
@@ -26,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .settings import ContractSettings
 
 __all__ = [
     "API_KEY_ENV",
@@ -54,7 +58,8 @@ class RunConfig:
     """Every option of a contract run, resolved and validated.
 
     ``base_url`` None means "start the embedded reference mock". ``max_examples`` None leaves the engine's
-    default. ``sources`` says where each option that was set came from (for messages), e.g. ``"--seed"``.
+    default. ``contract`` holds overrides of the inferred facts (``[tool.dodo-contract.inferred]``), None for
+    the defaults. ``sources`` says where each option that was set came from (for messages), e.g. ``"--seed"``.
     """
 
     base_url: str | None = None
@@ -68,6 +73,7 @@ class RunConfig:
     allow_live: bool = False
     latency_budget_ms: float = _DEFAULT_LATENCY_BUDGET_MS
     time_budget_s: float = _DEFAULT_TIME_BUDGET_S
+    contract: ContractSettings | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -205,11 +211,51 @@ def _pyproject_table(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
+        if key == _INFERRED:
+            out[key] = _contract_settings(value, f"{path} [tool.dodo-contract.inferred]")
+            continue
         if key not in _CONVERTERS:
             known = ", ".join(k.replace("_", "-") for k in OPTION_NAMES)
             raise ConfigError(f"{path}: unknown key {raw_key!r} in [tool.dodo-contract]; known keys: {known}")
         out[key] = value
     return out
+
+
+_INFERRED = "inferred"
+_INT_SETS = frozenset({"documented_statuses"})
+_STR_SETS = frozenset({"business_codes", "schema_codes", "documented_codes"})
+_INTS = frozenset({"invalid_status", "auth_status", "max_retries_429", "stall_limit"})
+_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s"})
+
+
+def _contract_settings(table: Any, where: str) -> ContractSettings:
+    """Build the overrides of the inferred facts from ``[tool.dodo-contract.inferred]``."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    known = _INT_SETS | _STR_SETS | _INTS | _FLOATS
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        if key not in known:
+            names = ", ".join(sorted(k.replace("_", "-") for k in known))
+            raise ConfigError(f"{where}: unknown key {raw_key!r}; known keys: {names}")
+        if key in _INT_SETS | _STR_SETS:
+            kind = int if key in _INT_SETS else str
+            if not isinstance(value, list) or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
+                raise ConfigError(f"{where} {raw_key}: must be a list of {kind.__name__}s")
+            values[key] = frozenset(value)
+        elif key in _INTS:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{where} {raw_key}: must be an integer, got {value!r}")
+            values[key] = value
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{where} {raw_key}: must be a number >= 0, got {value!r}")
+            values[key] = float(value)
+    try:
+        return ContractSettings(**values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _env_layer(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
@@ -258,8 +304,10 @@ def resolve_config(
     layers.append((_env_layer(environ), base))
     layers.append(({k: (v, f"ini {k!r}") for k, v in (ini or {}).items() if v is not None and v != ""}, base))
     pyproject = find_pyproject(base)
+    contract: ContractSettings | None = None
     if pyproject is not None:
         table = _pyproject_table(pyproject)
+        contract = table.pop(_INFERRED, None)
         layers.append(
             (
                 {k: (v, f"{pyproject} [tool.dodo-contract] {k.replace('_', '-')}") for k, v in table.items()},
@@ -299,6 +347,7 @@ def resolve_config(
         allow_live=bool(values.get("allow_live", False)),
         latency_budget_ms=values.get("latency_budget_ms", _DEFAULT_LATENCY_BUDGET_MS),
         time_budget_s=values.get("time_budget_s", _DEFAULT_TIME_BUDGET_S),
+        contract=contract,
         sources=sources,
     )
     _check(config)

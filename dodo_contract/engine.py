@@ -1,9 +1,9 @@
 """Judge an implementation of ``POST /payments``: send planned requests, run the checks, decide a verdict.
 
 Phases, in order: (a) auth probe (missing key, wrong key; the only requests whose Authorization header differs
-from the caller's key), (b) canonical requests built only from the fixtures, (c) labelled invalid requests
-covering every rule of ``strategies.INVALID_REQUEST_RULES``, (d) generated valid requests, (e) opt-in
-Schemathesis phase. All requests are planned from the seed before the first is sent. A run stops sending
+from the caller's key), (b) canonical requests built only from the fixtures, (c) schema-valid requests that each
+break one business rule the fixtures make checkable, (d) labelled invalid requests covering every rule of
+``strategies.INVALID_REQUEST_RULES``, (e) generated valid requests, (f) opt-in Schemathesis phase. All requests are planned from the seed before the first is sent. A run stops sending
 when the time budget is spent, after ``max_failures`` failing answers, or after ``settings.stall_limit``
 answers that time out or exceed the latency budget; failures of content checks are then shrunk.
 """
@@ -231,17 +231,20 @@ class _Run:
 
     async def main(self) -> None:
         try:
-            auth, canonical, invalid, valid = self._plan()
+            auth, canonical, business, invalid, valid = self._plan()
         except Exception as exc:  # a generator bug must not pass silently as "no violations"
             self.errors.append(self._redact(f"could not plan the requests: {type(exc).__name__}: {exc}"))
             return
         phases = [
             ("auth", auth if "auth_required" in self.opts.checks else []),
             ("canonical", canonical),
+            ("business", business if "business_rules_enforced" in self.opts.checks else []),
             ("invalid", invalid),
             ("valid", valid),
         ]
         self.planned = {name: len(cases) for name, cases in phases}
+        # Business rules count in the rule coverage like the invalid ones: each was planned to be exercised.
+        self.rules += tuple(dict.fromkeys(case.rule for case in phases[2][1]))
         self.total = sum(self.planned.values())
         async with self.transport:
             for _name, cases in phases:
@@ -255,7 +258,7 @@ class _Run:
                 await run_schemathesis_phase(self)
             await self._shrink_all()
 
-    def _plan(self) -> tuple[list[Case], list[Case], list[Case], list[Case]]:
+    def _plan(self) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
         from . import strategies
 
         per_rule = max(2, self.opts.max_examples // 25)
@@ -327,7 +330,7 @@ class _Run:
         obs, raw = got
         self.observations.append(obs)
         self.sent[case.kind] += 1
-        if case.kind == "invalid":
+        if case.kind in ("invalid", "business"):
             self.per_rule[case.rule] += 1
         for name in self.opts.checks:
             if case.kind in APPLIES_TO[name]:
@@ -506,7 +509,9 @@ class _Run:
         return {
             "requests": len(self.observations),
             "requests_per_phase": {
-                k: self.sent[k] for k in ("auth", "canonical", "invalid", "valid") if k in self.planned or self.sent[k]
+                k: self.sent[k]
+                for k in ("auth", "canonical", "business", "invalid", "valid")
+                if k in self.planned or self.sent[k]
             },
             "planned_per_phase": dict(self.planned),
             "cases_per_check": {n: self.per_check[n] for n in self.opts.checks},

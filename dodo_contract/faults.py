@@ -9,6 +9,7 @@ it). The points, in request order:
 ``skips(rule)``         schema violations of these rule ids are ignored, and the request then skips the
                         business rules too (a server that forgot one validation family);
 ``refuse(payload)``     force an answer (or raise, i.e. crash) for a schema-valid request;
+``waives(rule)``        business rules of these ids (``business.unknown_product``...) are not enforced;
 ``on_success(body, payload)``  rewrite a 200 body;
 ``on_error(reply)``     rewrite every non-200 answer;
 ``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes).
@@ -27,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .errors import ConfigError
+from .schemas import BUSINESS_ERROR_CODES
 
 __all__ = ["FAULTS", "Fault", "Reply", "error_reply", "get_fault"]
 
@@ -66,6 +68,7 @@ class Fault:
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     skips: Callable[[str], bool] | None = None
     refuse: Callable[[dict[str, Any]], Reply | None] | None = None
+    waives: Callable[[str], bool] | None = None
     on_success: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     on_error: Callable[[Reply], Reply] | None = None
     on_reply: Callable[[Reply, int], Reply] | None = None
@@ -186,6 +189,16 @@ def _schema_error_as(status: int, code: str | None = None) -> Callable[[Reply], 
         if isinstance(reply.body, dict) and reply.body.get("code") == "INVALID_REQUEST_BODY":
             new_code = code or "INVALID_REQUEST_BODY"
             return error_reply(status, new_code, str(reply.body.get("message", "")), headers=reply.headers)
+        return reply
+
+    return hook
+
+
+def _business_error_as(status: int, code: str | None, *, only: str | None = None) -> Callable[[Reply], Reply]:
+    def hook(reply: Reply) -> Reply:
+        got = reply.body.get("code") if isinstance(reply.body, dict) else None
+        if reply.status == 422 and got in BUSINESS_ERROR_CODES and only in (None, got):
+            return error_reply(status, code or str(got), str(reply.body.get("message", "")), headers=reply.headers)
         return reply
 
     return hook
@@ -352,6 +365,43 @@ _ALL: tuple[Fault, ...] = (
         "answers NOT_FOUND for every existing customer_id of the catalog",
         ("fixture_request_succeeds",),
         refuse=_refuse_existing_customer,
+    ),
+    # business rules not enforced, or their refusals mis-answered
+    Fault(
+        "accept_unknown_product",
+        "accepts a product_id that is not in the catalog (charges 0 for it)",
+        ("business_rules_enforced",),
+        waives=_rules("business.unknown_product"),
+    ),
+    Fault(
+        "accept_any_discount_code",
+        "accepts any discount_code, silently applying no discount to unknown ones",
+        ("business_rules_enforced",),
+        waives=_rules("business.unknown_discount_code"),
+    ),
+    Fault(
+        "accept_foreign_payment_method",
+        "accepts a payment_method_id that does not belong to the customer",
+        ("business_rules_enforced",),
+        waives=_rules("business.foreign_payment_method"),
+    ),
+    Fault(
+        "pwyw_amount_optional",
+        "a pay-what-you-want product without amount is charged its list price",
+        ("business_rules_enforced",),
+        waives=_rules("business.pwyw_amount_missing"),
+    ),
+    Fault(
+        "business_errors_as_invalid_body",
+        "business refusals (unknown ids, unsupported country...) answer INVALID_REQUEST_BODY",
+        ("business_rules_enforced",),
+        on_error=_business_error_as(422, "INVALID_REQUEST_BODY"),
+    ),
+    Fault(
+        "unknown_ids_as_404",
+        "unknown product or customer ids answer 404 NOT_FOUND instead of 422",
+        ("business_rules_enforced", "status_code_documented"),
+        on_error=_business_error_as(404, None, only="NOT_FOUND"),
     ),
     # wrong status codes and error bodies
     Fault(

@@ -31,6 +31,15 @@ __all__ = ["Customer", "Discount", "Fixtures", "Product", "default_fixtures", "l
 
 DEFAULT_BILLING_CURRENCIES = ("USD", "INR")  # docs: "Can only request USD or INR for billing_currency"
 DEFAULT_DISCOUNT_PERCENTAGE = 10
+_KEYS = (
+    "products",
+    "customers",
+    "discount_codes",
+    "tax_ids",
+    "billing_currencies",
+    "unsupported_countries",
+    "enabled_payment_methods",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,9 @@ class Fixtures:
     billing_currencies: tuple[str, ...] = DEFAULT_BILLING_CURRENCIES
     unsupported_countries: tuple[str, ...] = ()
     enabled_payment_methods: tuple[str, ...] = field(default_factory=payment_method_types)
+    # Which keys the source actually gave: a default is a guess, and checks that would call a refusal a bug
+    # (an unsupported currency, say) only trust what the user declared.
+    declared: frozenset[str] = frozenset({"products"})
 
     def product(self, product_id: str) -> Product | None:
         """Return the product with this id, or None."""
@@ -193,6 +205,7 @@ def _build(data: dict[str, Any]) -> Fixtures:
     for p_index, product in enumerate(products):
         if product.currency not in currency_codes():
             raise ConfigError(f"products[{p_index}].currency: {product.currency!r} is not an ISO 4217 code")
+    kwargs["declared"] = frozenset(k for k in _KEYS if k in data)
     return Fixtures(**kwargs)
 
 

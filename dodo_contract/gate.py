@@ -105,6 +105,8 @@ def run_gate(config: RunConfig, *, progress: Progress | None = None) -> Contract
             "allow_live": config.allow_live,
             "progress": progress,
         }
+        if config.contract is not None:
+            options["settings"] = config.contract
         if config.max_examples is not None:
             options["max_examples"] = config.max_examples
         if config.base_url is not None:
@@ -293,7 +295,10 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
     answer = f"HTTP {raw.status}" if raw.status is not None else f"no answer ({raw.error})"
     if check not in CHECKS:
         return answer, None
-    return answer, CHECKS[check](obs, CheckContext(fixtures=fixtures, latency_budget_ms=config.latency_budget_ms))
+    context = CheckContext(fixtures=fixtures, latency_budget_ms=config.latency_budget_ms)
+    if config.contract is not None:
+        context.settings = config.contract
+    return answer, CHECKS[check](obs, context)
 
 
 def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:

@@ -175,7 +175,7 @@ class _Mock:
             if refused is not None:
                 return refused
         if not lenient:
-            problem = business_error(payload, self.catalog)
+            problem = business_error(payload, self.catalog, waived=fault.waives if fault is not None else None)
             if problem is not None:
                 return error_reply(422, *problem)
         body = build_success(payload, self.catalog, self.new_id, now=datetime.now(UTC))

@@ -103,17 +103,26 @@ def _coverage(stats: Mapping[str, Any]) -> dict[str, Any]:
     return {"covered": covered_list, "missing": missing_list, "n_covered": n_cov, "n_missing": n_mis, "ratio": ratio}
 
 
+def _tool_version() -> str:
+    # Read from the installed metadata: importing the package's __init__ from here would import upwards.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dodo-contract")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def report_data(
     run: ContractRun, *, secrets: Sequence[str | None] = (), generated_at: str | None = None
 ) -> dict[str, Any]:
     """Return the JSON-ready, redacted content every report is rendered from."""
-    from . import __version__
     from .schemas import SPEC_VERSION
 
     keys = [s for s in secrets if s]
     data: dict[str, Any] = {
         "tool": "dodo-contract",
-        "tool_version": __version__,
+        "tool_version": _tool_version(),
         "report_format": _FORMAT_VERSION,
         "spec_version": SPEC_VERSION,
         "generated_at": generated_at or datetime.now(UTC).isoformat(timespec="seconds"),

@@ -213,12 +213,13 @@ class _RequestPlan:
         self.currencies = fx.billing_currencies
         self.codes = tuple(d.code for d in fx.discounts)
         self.tax_ids = fx.tax_ids
+        self.prices = {p.id: (p.pay_what_you_want, p.price) for p in fx.products}
 
     def build(self, draw: bytes) -> Payload:
         number = int.from_bytes(draw)
         mask, d = number & _REQUEST_MASK, _Dice(number >> len(_REQUEST_OPTIONAL))
         out: Payload = _extras(d) if mask >> 12 & 1 else {}
-        out["product_cart"] = [self._item(d, p) for p in self._cart_products(d)]
+        out["product_cart"] = _fit_total([self._item(d, p) for p in self._cart_products(d)], self.prices)
         customer, owned = self._customer(d)
         out["customer"] = customer
         out["billing"] = self._billing(d)
@@ -238,11 +239,12 @@ class _RequestPlan:
 
     def _item(self, d: _Dice, product: Product) -> Payload:
         roll = d.below(10)
-        quantity = d.between(1, 3) if roll < 7 else (d.between(0, 10) if roll < 9 else d.between(0, INT32_MAX))
+        quantity = d.between(1, 3) if roll < 7 else (d.between(0, 10) if roll < 9 else d.between(0, 100_000))
         item: Payload = {"product_id": product.id, "quantity": quantity}
         low = product.min_amount
         if product.pay_what_you_want:
-            item["amount"] = d.between(low, min(low + 10_000, INT32_MAX)) if d.below(4) else d.between(low, INT32_MAX)
+            high = min(low + 10_000, INT32_MAX) if d.below(4) else max(low, min(low * 100, INT32_MAX), 1_000_000)
+            item["amount"] = d.between(low, min(high, INT32_MAX))
         elif roll := d.below(3):  # ignored for fixed prices; sent sometimes to check that it is
             item["amount"] = None if roll == 1 else d.between(0, INT32_MAX)
         return item
@@ -464,6 +466,29 @@ def _reflect(request_json: str, fx: Fixtures | None, draw: bytes) -> Payload:
     if discount is not None:
         body["discount_id"] = discount.id
     return body
+
+
+def _fit_total(cart: list[Payload], prices: dict[str, tuple[bool, int]]) -> list[Payload]:
+    """Bring quantities down until the cart's total fits in int32 (``total_amount`` is int32 in the response).
+
+    A request whose total cannot be represented is one a faithful server may refuse however it likes, so a
+    valid request the contract says must be accepted keeps its total representable.
+    """
+
+    def total() -> int:
+        sum_ = 0
+        for item in cart:
+            pwyw, price = prices.get(item["product_id"], (False, 0))
+            sum_ += item["quantity"] * (item.get("amount") or 0 if pwyw else price)
+        return sum_
+
+    while total() > INT32_MAX:
+        biggest = max(cart, key=lambda i: i["quantity"])
+        biggest["quantity"] = max(1, biggest["quantity"] // 10) if biggest["quantity"] > 1 else 0
+        if all(i["quantity"] <= 1 for i in cart) and total() > INT32_MAX:
+            for item in cart:
+                item["quantity"] = 0 if total() > INT32_MAX else item["quantity"]
+    return cart
 
 
 def _total(request: Payload, fx: Fixtures) -> int:

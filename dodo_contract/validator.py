@@ -279,9 +279,10 @@ class _Contract:
                 rule = rule_for((*site.rule_path[:-1], "properties", missing), "required")
                 yield Violation(site.pointer, rule, "required", f'"{missing}" is a required property')
             elif site.keyword == "maxLength" and site.spath[-2] == "propertyNames":
+                # A key has no pointer of its own: the violation sits at the object, naming the key.
                 for long_key in (k for k in value if len(k) > site.limit):
                     yield Violation(
-                        join_pointer((*site.ipath, long_key)),
+                        site.pointer,
                         site.rule,
                         "maxLength",
                         f"key {short(long_key)} is longer than {site.limit} characters",

@@ -177,3 +177,32 @@ def test_run_config_is_frozen() -> None:
     config = RunConfig()
     with pytest.raises(AttributeError):
         config.seed = 3  # type: ignore[misc]
+
+
+def test_inferred_facts_can_be_overridden_in_pyproject(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.dodo-contract]\nseed = 1\n[tool.dodo-contract.inferred]\n"
+        "invalid-status = 400\ndocumented-statuses = [200, 400, 401]\nbusiness-codes = ['OUT_OF_STOCK']\n"
+    )
+    config = resolve_config({}, env={}, cwd=project)
+    assert config.contract is not None
+    assert config.contract.invalid_status == 400
+    assert config.contract.documented_statuses == frozenset({200, 400, 401})
+    assert config.contract.business_codes == frozenset({"OUT_OF_STOCK"})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("invalid-status = 400", "invalid_status and auth_status must be among documented_statuses"),
+        ("invalid-status = '422'", "invalid-status: must be an integer"),
+        ("business-codes = 'X'", "business-codes: must be a list of strs"),
+        ("documented-statuses = [200, '401']", "documented-statuses: must be a list of ints"),
+        ("guess = 1", "unknown key 'guess'"),
+    ],
+)
+def test_bad_inferred_overrides_are_clear_errors(project: Path, body: str, message: str) -> None:
+    (project / "pyproject.toml").write_text(f"[tool.dodo-contract.inferred]\n{body}\n")
+    with pytest.raises(ConfigError, match=r"\[tool.dodo-contract.inferred\]") as info:
+        resolve_config({}, env={}, cwd=project)
+    assert message in str(info.value)

@@ -223,3 +223,24 @@ def test_replay_of_a_non_report_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = _run(["replay", str(tmp_path / "x.json")])
     assert code == 2
     assert "is not a dodo-contract JSON report" in err
+
+
+def test_inferred_overrides_reach_the_engine(tmp_path: Path) -> None:
+    def messages() -> str:
+        return json.dumps(
+            [v["message"] for v in json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())["violations"]]
+        )
+
+    with serve_mock(api_key=KEY, seed=1, fault="invalid_as_400") as server:
+        argv = ["gate", "--base-url", server.url, "--api-key", KEY, *FAST]
+        code, _, _ = _run(argv)
+        before = messages()
+        (tmp_path / "pyproject.toml").write_text(
+            "[tool.dodo-contract.inferred]\ninvalid-status = 400\ndocumented-statuses = [200, 400, 401]\n"
+        )
+        _run(argv)
+        after = messages()
+    assert code == 1
+    assert "got 400 (INVALID_REQUEST_BODY), expected exactly 422" in before
+    assert "got 400 (" not in after  # the schema violations answered 400 are now right
+    assert "expected exactly 400" in after
