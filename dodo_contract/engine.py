@@ -3,9 +3,10 @@
 Phases, in order: (a) auth probe (missing key, wrong key; the only requests whose Authorization header differs
 from the caller's key), (b) canonical requests built only from the fixtures, (c) schema-valid requests that each
 break one business rule the fixtures make checkable, (d) labelled invalid requests covering every rule of
-``strategies.INVALID_REQUEST_RULES``, (e) generated valid requests, (f) opt-in Schemathesis phase. All requests are planned from the seed before the first is sent. A run stops sending
-when the time budget is spent, after ``max_failures`` failing answers, or after ``settings.stall_limit``
-answers that time out or exceed the latency budget; failures of content checks are then shrunk.
+``strategies.INVALID_REQUEST_RULES``, (e) generated valid requests, (f) opt-in Schemathesis phase. All requests
+are planned from the seed before the first is sent. A run stops sending when the time budget is spent, after
+``max_failures`` failing answers, or after ``settings.stall_limit`` answers that time out or exceed the latency
+budget; failures of content checks are then shrunk.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _SHRINK_TOTAL = 150
 # Checks whose outcome depends on timing or run state, not on the request: shrinking them would chase noise.
 _NOT_SHRUNK = frozenset({"response_received", "latency_budget", "payment_id_unique"})
 _MAX_TEXT = 4096
+_PHASES = ("auth", "canonical", "business", "invalid", "valid")
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -243,8 +245,7 @@ class _Run:
             ("valid", valid),
         ]
         self.planned = {name: len(cases) for name, cases in phases}
-        # Business rules count in the rule coverage like the invalid ones: each was planned to be exercised.
-        self.rules += tuple(dict.fromkeys(case.rule for case in phases[2][1]))
+        self.rules += tuple(dict.fromkeys(case.rule for case in phases[2][1]))  # business rules count as covered
         self.total = sum(self.planned.values())
         async with self.transport:
             for _name, cases in phases:
@@ -508,11 +509,7 @@ class _Run:
         total_rules = len(covered) + len(missing)
         return {
             "requests": len(self.observations),
-            "requests_per_phase": {
-                k: self.sent[k]
-                for k in ("auth", "canonical", "business", "invalid", "valid")
-                if k in self.planned or self.sent[k]
-            },
+            "requests_per_phase": {k: self.sent[k] for k in _PHASES if k in self.planned or self.sent[k]},
             "planned_per_phase": dict(self.planned),
             "cases_per_check": {n: self.per_check[n] for n in self.opts.checks},
             "cases_per_rule": dict(sorted(self.per_rule.items())),

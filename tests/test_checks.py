@@ -15,6 +15,7 @@ from dodo_contract.checks import (
     CheckContext,
     Observation,
     auth_required,
+    business_rules_enforced,
     content_type_json,
     discount_applied,
     error_code_documented,
@@ -98,8 +99,22 @@ def rules(found: list[Any]) -> list[str]:
 
 def test_every_check_is_registered_with_its_kinds() -> None:
     assert set(CHECKS) == set(APPLIES_TO)
-    assert len(CHECKS) == 16
+    assert len(CHECKS) == 17
     assert APPLIES_TO["auth_required"] == {"auth"}
+    assert APPLIES_TO["business_rules_enforced"] == {"business"}
+    generic = (
+        "status_code_documented",
+        "content_type_json",
+        "error_schema_conformance",
+        "error_code_documented",
+        "no_server_error",
+        "latency_budget",
+        "response_received",
+    )
+    assert all("business" in APPLIES_TO[name] for name in generic)
+    success_only = ("valid_request_accepted", "fixture_request_succeeds", "invalid_request_rejected", "auth_required")
+    success_only += ("request_values_reflected", "payment_link_present", "discount_applied")
+    assert not any("business" in APPLIES_TO[name] for name in success_only)
 
 
 def test_response_received(ctx: CheckContext) -> None:
@@ -283,3 +298,74 @@ def test_run_checks_applies_by_kind(ctx: CheckContext) -> None:
     auth_ok = replace(invalid_ok, kind="auth", rule="auth.missing_key", body=ok_body(payment_id="pay_auth"))
     assert [n for n, _ in run_checks(auth_ok, ctx, tuple(CHECKS))] == ["auth_required"]
     assert run_checks(auth_ok, ctx, ("no_server_error",)) == []
+
+
+UNKNOWN_PRODUCT = {**REQUEST, "product_cart": [{"product_id": "prod_dodo_contract_unknown_1", "quantity": 1}]}
+
+
+def business(**kw: Any) -> Observation:
+    kw.setdefault("request", UNKNOWN_PRODUCT)
+    kw.setdefault("rule", "business.unknown_product")
+    kw.setdefault("pointer", "/product_cart/0/product_id")
+    kw.setdefault("label", "unknown product_id 'prod_dodo_contract_unknown_1'")
+    return obs("business", **kw)
+
+
+@pytest.mark.parametrize("code", ["NOT_FOUND", "INVALID_REQUEST_PARAMETERS", "PRODUCT_IS_DELETED"])
+def test_business_rules_enforced_accepts_any_business_refusal(ctx: CheckContext, code: str) -> None:
+    assert business_rules_enforced(business(**err(code)), ctx) == []
+
+
+def test_business_rules_enforced_flags_an_accepted_request(ctx: CheckContext) -> None:
+    found = business_rules_enforced(business(), ctx)
+    assert rules(found) == ["business.unknown_product"]
+    assert found[0].pointer == "/product_cart/0/product_id"
+    assert found[0].message.startswith("accepted a request that breaks a business rule: unknown product_id")
+
+
+@pytest.mark.parametrize(
+    ("answer", "keyword", "text"),
+    [
+        (err("INVALID_REQUEST_BODY"), "code", "schema-valid request refused as malformed"),
+        (err("NOT_FOUND", 404), "status", "got 404 (NOT_FOUND), expected 422"),
+        (err("INVALID_REQUEST", 400), "status", "got 400"),
+        (err("INTERNAL_SERVER_ERROR", 500), "status", "got 500"),
+        (err("UNAUTHORIZED"), "enum", "not a business error code"),
+        (err("VALIDATION_ERROR"), "enum", "not a business error code"),
+        (err("PRODUCT_CART_EMPTY"), "business", "product_cart has 1 item(s)"),
+        (err("MAXIMUM_KEYS_REACHED"), "business", "metadata has 1 keys"),
+    ],
+)
+def test_business_rules_enforced_flags_wrong_refusals(
+    ctx: CheckContext, answer: dict[str, Any], keyword: str, text: str
+) -> None:
+    found = business_rules_enforced(business(**answer), ctx)
+    assert rules(found) == ["business.unknown_product"]
+    assert found[0].keyword == keyword
+    assert text in found[0].message
+
+
+def test_business_rules_enforced_leaves_other_findings_to_other_checks(ctx: CheckContext) -> None:
+    assert business_rules_enforced(business(status=None, error="timed out", error_kind="timeout"), ctx) == []
+    assert business_rules_enforced(business(status=422, body=NOT_JSON), ctx) == []  # error_schema_conformance's
+    assert business_rules_enforced(business(status=422, body={"error": "x"}), ctx) == []
+
+
+def test_business_rules_enforced_follows_settings(ctx: CheckContext) -> None:
+    ctx.settings = ContractSettings(
+        invalid_status=400,
+        documented_statuses=frozenset({200, 400, 401}),
+        business_codes=frozenset({"CUSTOM_REFUSAL"}),
+    )
+    assert business_rules_enforced(business(**err("CUSTOM_REFUSAL", 400)), ctx) == []
+    assert rules(business_rules_enforced(business(**err("CUSTOM_REFUSAL")), ctx)) == ["business.unknown_product"]
+    assert rules(business_rules_enforced(business(**err("NOT_FOUND", 400)), ctx)) == ["business.unknown_product"]
+
+
+def test_run_checks_on_a_business_case(ctx: CheckContext) -> None:
+    accepted = [name for name, _ in run_checks(business(), ctx, tuple(CHECKS))]
+    assert accepted == ["business_rules_enforced"]  # neither valid_request_accepted nor the reflection checks
+    as_400 = [name for name, _ in run_checks(business(**err("NOT_FOUND", 400)), ctx, tuple(CHECKS))]
+    assert as_400 == ["status_code_documented", "business_rules_enforced"]
+    plain = business(**err("NOT_FOUND"), headers={"content-type": "text/plain"})
+    assert [name for name, _ in run_checks(plain, ctx, tuple(CHECKS))] == ["content_type_json"]

@@ -18,17 +18,15 @@ from __future__ import annotations
 import json
 import random
 import re
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from dodo_contract import validate_request
 from dodo_contract.schemas import country_codes, currency_codes, payment_method_types
+from tests import _shared
 
-SUBSET = (
-    Path(__file__).resolve().parents[2] / "shared" / "dodo" / "openapi" / "dodo_payments_create_subset_v1.86.0.json"
-)
+SUBSET = _shared.SUBSET
 SPEC = json.loads(SUBSET.read_text(encoding="utf-8"))
 SPEC_VALIDATOR = jsonschema.Draft202012Validator(
     {"$ref": "#/components/schemas/CreateOneTimePaymentRequest", "components": SPEC["components"]}

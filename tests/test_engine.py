@@ -11,15 +11,28 @@ from typing import Any
 import pytest
 
 from dodo_contract import ConfigError
-from dodo_contract._plan import shrink_candidates
+from dodo_contract._plan import business_requests, shrink_candidates
 from dodo_contract._transport import curl_command, retry_after_seconds
 from dodo_contract.engine import check_implementation
 from dodo_contract.faults import FAULTS
+from dodo_contract.fixtures import default_fixtures, load_fixtures
 from dodo_contract.mock import create_app, serve_mock
-from dodo_contract.strategies import INVALID_REQUEST_RULES
+from dodo_contract.schemas import payment_method_types
+from dodo_contract.strategies import INVALID_REQUEST_RULES, canonical_requests
 from dodo_contract.validator import validate_request
 
 KEY = "sk_test_engine_0123456789abcdef"
+BUSINESS_RULES = (  # every business case the bundled catalog makes checkable
+    "business.unknown_product",
+    "business.unknown_customer",
+    "business.unknown_discount_code",
+    "business.pwyw_amount_missing",
+    "business.pwyw_amount_below_minimum",
+    "business.foreign_payment_method",
+    "business.unsupported_country",
+    "business.unsupported_currency",
+    "business.no_eligible_payment_method",
+)
 Scope = MutableMapping[str, Any]
 ASGI = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
@@ -36,8 +49,10 @@ def test_faithful_mock_passes_with_full_rule_coverage() -> None:
     assert run.violations == ()
     stats = run.stats
     assert stats["rule_coverage"]["missing"] == []
-    assert set(stats["rule_coverage"]["covered"]) == set(INVALID_REQUEST_RULES)
-    assert all(stats["cases_per_rule"][rule] >= 1 for rule in INVALID_REQUEST_RULES)
+    assert set(stats["rule_coverage"]["covered"]) == set(INVALID_REQUEST_RULES) | set(BUSINESS_RULES)
+    assert all(stats["cases_per_rule"][rule] >= 1 for rule in (*INVALID_REQUEST_RULES, *BUSINESS_RULES))
+    assert stats["requests_per_phase"]["business"] == len(BUSINESS_RULES)
+    assert stats["cases_per_check"]["business_rules_enforced"] == len(BUSINESS_RULES)
     assert stats["requests"] == sum(stats["status_counts"].values())
     assert stats["requests_per_phase"]["auth"] == 2
     assert set(stats["latency_ms"]) == {"p50", "p99", "max"}
@@ -52,6 +67,8 @@ def test_faithful_mock_passes_with_full_rule_coverage() -> None:
         ("auth_ignored", "auth_required"),
         ("valid_refused_on_quantity_zero", "valid_request_accepted"),
         ("truncated_json", "response_received"),
+        ("accept_unknown_product", "business_rules_enforced"),
+        ("business_errors_as_invalid_body", "business_rules_enforced"),
     ],
 )
 def test_faults_fail_with_the_matching_check(fault: str, check: str) -> None:
@@ -200,6 +217,7 @@ def test_progress_and_check_selection() -> None:
     assert run.passed
     assert run.checks == ("no_server_error", "invalid_request_rejected")
     assert "auth" not in {c for _, _, c in seen}  # no auth probe when auth_required is not selected
+    assert "business" not in {c for _, _, c in seen}  # nor business cases without business_rules_enforced
     assert [d for d, _, _ in seen] == list(range(1, len(seen) + 1))
     assert seen[-1][1] == len(seen)
 
@@ -271,3 +289,83 @@ def test_default_rate_limit_depends_on_the_host() -> None:
     assert Transport("https://test.dodopayments.com", api_key=KEY, rate_limit=5).rate_limit == 5
     with pytest.raises(ConfigError, match="base_url"):
         Transport("ftp://example.com", api_key=KEY)
+
+
+def _business(fixtures: Any, seed: int = 5) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    fx = load_fixtures(fixtures)
+    base = canonical_requests(fx)[0][1]
+    return {rule: (pointer, label, request) for rule, pointer, label, request in business_requests(base, fx, seed=seed)}
+
+
+def test_business_requests_break_one_rule_each_and_stay_schema_valid() -> None:
+    fx = default_fixtures()
+    cases = _business(fx)
+    assert tuple(cases) == BUSINESS_RULES
+    known = {p.id for p in fx.products} | {c.id for c in fx.customers} | {d.code for d in fx.discounts}
+    for rule, (pointer, label, request) in cases.items():
+        assert validate_request(request).ok, rule
+        assert label and pointer.startswith("/"), rule
+    product = cases["business.unknown_product"][2]["product_cart"][0]["product_id"]
+    customer = cases["business.unknown_customer"][2]["customer"]["customer_id"]
+    code = cases["business.unknown_discount_code"][2]["discount_code"]
+    for synthetic in (product, customer, code):
+        assert synthetic not in known
+        assert "dodo_contract_unknown" in synthetic.lower()
+    assert cases["business.unsupported_country"][2]["billing"]["country"] in fx.unsupported_countries
+    assert cases["business.unsupported_currency"][2]["billing_currency"] not in fx.billing_currencies
+    methods = cases["business.no_eligible_payment_method"][2]["allowed_payment_method_types"]
+    assert methods and not set(methods) & set(fx.enabled_payment_methods)
+    method_case = cases["business.foreign_payment_method"][2]
+    owner = fx.customer(method_case["customer"]["customer_id"])
+    assert owner is not None and method_case["payment_method_id"] not in owner.payment_method_ids
+    assert not any("tax_id" in request for _p, _l, request in cases.values())
+
+
+def test_business_requests_are_deterministic_per_seed() -> None:
+    fx = default_fixtures()
+    assert _business(fx, seed=5) == _business(fx, seed=5)
+    assert _business(fx, seed=5)["business.unknown_product"] != _business(fx, seed=6)["business.unknown_product"]
+
+
+def test_business_requests_only_test_declared_account_settings() -> None:
+    minimal = {"products": [{"id": "prod_a", "price": 100}]}
+    assert list(_business(minimal)) == [
+        "business.unknown_product",
+        "business.unknown_customer",
+        "business.unknown_discount_code",
+    ]
+    declared = default_fixtures().to_dict()
+    no_currencies = {k: v for k, v in declared.items() if k != "billing_currencies"}
+    assert "business.unsupported_currency" not in _business(no_currencies)
+    assert "business.unsupported_country" in _business(no_currencies)
+    no_countries = {**declared, "unsupported_countries": []}
+    assert "business.unsupported_country" not in _business(no_countries)
+    every_method = {**declared, "enabled_payment_methods": list(payment_method_types())}
+    assert "business.no_eligible_payment_method" not in _business(every_method)
+    without = {k: v for k, v in declared.items() if k != "enabled_payment_methods"}
+    assert "business.no_eligible_payment_method" not in _business(without)
+
+
+def test_business_requests_pay_what_you_want_and_payment_method_conditions() -> None:
+    free_floor = {
+        "products": [{"id": "prod_tip", "pay_what_you_want": True, "min_amount": 0}],
+        "customers": [{"id": "cus_a", "email": "a@example.com", "payment_method_ids": ["pm_a"]}],
+    }
+    cases = _business(free_floor)
+    assert "business.pwyw_amount_missing" in cases
+    assert "business.pwyw_amount_below_minimum" not in cases  # nothing is below a minimum of 0
+    assert "amount" not in cases["business.pwyw_amount_missing"][2]["product_cart"][0]
+    method = cases["business.foreign_payment_method"][2]["payment_method_id"]
+    assert method != "pm_a" and "dodo_contract_unknown" in method  # no other customer's method to borrow
+
+
+def test_faithful_mock_passes_with_undeclared_account_settings() -> None:
+    fixtures = {
+        "products": [{"id": "prod_a", "price": 100}, {"id": "prod_tip", "pay_what_you_want": True, "min_amount": 50}],
+        "customers": [{"id": "cus_a", "email": "a@example.com", "payment_method_ids": ["pm_a"]}],
+    }
+    app = create_app(api_key=KEY, fixtures=fixtures, seed=1)
+    run = check_implementation(app=app, api_key=KEY, fixtures=fixtures, max_examples=10, seed=2)
+    assert run.verdict == "passed", [str(f) for f in run.violations] + list(run.errors)
+    assert run.stats["requests_per_phase"]["business"] == 6
+    assert "business.unsupported_currency" not in run.stats["cases_per_rule"]

@@ -49,6 +49,7 @@ CHECKS = frozenset(
         "no_server_error",
         "latency_budget",
         "response_received",
+        "business_rules_enforced",
     }
 )
 
@@ -124,6 +125,20 @@ def _stalls(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], list[tuple[int, 
     return probe
 
 
+UNKNOWN_PRODUCT = with_(product_cart=[{"product_id": "prod_nope", "quantity": 1}])
+UNKNOWN_CODE = with_(discount_code="NOPE")
+FOREIGN_METHOD = with_(customer={"customer_id": "cus_grace"}, payment_method_id="pm_ada_card")
+TIP_WITHOUT_AMOUNT = with_(product_cart=[{"product_id": "prod_tip", "quantity": 1}])
+
+
+def _statuses_of(*requests: dict[str, Any]) -> Callable[[Any], list[int]]:
+    return lambda app: [one(app, r).status_code for r in requests]
+
+
+def _codes_of(*requests: dict[str, Any]) -> Callable[[Any], list[tuple[int, Any]]]:
+    return lambda app: [(r.status_code, r.json().get("code")) for r in (one(app, req) for req in requests)]
+
+
 NOT_UTF_ASCII = with_(customer={"email": "zoë@example.com", "name": "Zoë"})
 LINK = with_(payment_link=True)
 # name -> (probe, what the faulty mock must show); the faithful mock must show something else.
@@ -185,6 +200,22 @@ PROBES: dict[str, tuple[Callable[[Any], Any], Any]] = {
         [403, 403],
     ),
     "intermittent_500": (_statuses(14), [200] * 6 + [500] + [200] * 6 + [500]),
+    # Each waiver forgets exactly one business rule: the others are still enforced.
+    "accept_unknown_product": (_statuses_of(UNKNOWN_PRODUCT, UNKNOWN_CODE, FOREIGN_METHOD), [200, 422, 422]),
+    "accept_any_discount_code": (_statuses_of(UNKNOWN_PRODUCT, UNKNOWN_CODE, FOREIGN_METHOD), [422, 200, 422]),
+    "accept_foreign_payment_method": (_statuses_of(UNKNOWN_PRODUCT, UNKNOWN_CODE, FOREIGN_METHOD), [422, 422, 200]),
+    "pwyw_amount_optional": (
+        _statuses_of(TIP_WITHOUT_AMOUNT, with_(product_cart=[{"product_id": "prod_tip", "quantity": 1, "amount": 5}])),
+        [200, 422],
+    ),
+    "business_errors_as_invalid_body": (
+        _codes_of(UNKNOWN_CODE, with_(billing={"country": "us"}), BASE),
+        [(422, "INVALID_REQUEST_BODY"), (422, "INVALID_REQUEST_BODY"), (200, None)],
+    ),
+    "unknown_ids_as_404": (
+        _codes_of(UNKNOWN_PRODUCT, UNKNOWN_CODE),
+        [(404, "NOT_FOUND"), (422, "INVALID_DISCOUNT_CODE")],
+    ),
 }
 
 
@@ -224,7 +255,7 @@ def test_slow_stalls_every_fifth_request(monkeypatch: pytest.MonkeyPatch) -> Non
     assert probe(create_app(fixtures=CATALOG, api_key=KEY, fault=shortened)) == [(5, 0.01), (10, 0.01)]
 
 
-@pytest.mark.parametrize("name", sorted(n for n, f in FAULTS.items() if f.skips or f.normalise))
+@pytest.mark.parametrize("name", sorted(n for n, f in FAULTS.items() if f.skips or f.normalise or f.waives))
 def test_accepting_faults_still_answer_schema_valid_200s(name: str) -> None:
     garbage = with_(
         billing=None,
@@ -232,7 +263,7 @@ def test_accepting_faults_still_answer_schema_valid_200s(name: str) -> None:
         product_cart=[{"product_id": "prod_basic", "quantity": "x"}, {"product_id": 3}],
         metadata={"a": ["b"]},
     )
-    for request in (BASE, garbage, with_(product_cart=[{"product_id": "prod_nope", "quantity": -3}])):
+    for request in (BASE, garbage, with_(product_cart=[{"product_id": "prod_nope", "quantity": -3}]), UNKNOWN_PRODUCT):
         response = one(create_app(fixtures=CATALOG, api_key=KEY, fault=name), request)
         assert response.status_code in (200, 422)
         body = response.json()

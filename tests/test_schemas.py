@@ -14,9 +14,10 @@ import jsonschema
 import pytest
 
 from dodo_contract import schemas
+from tests import _shared
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBSET = ROOT.parent / "shared" / "dodo" / "openapi" / "dodo_payments_create_subset_v1.86.0.json"
+SUBSET = _shared.SUBSET
 SPEC_COMPONENTS = json.loads(SUBSET.read_text(encoding="utf-8"))["components"]["schemas"]
 # Our schema names: every type of the operation from the spec, plus the documented error body.
 OURS = {p.stem for p in (ROOT / "schemas").glob("*.json")}

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from dodo_contract import ContractViolation, Violation, validate_error, validate_request, validate_response
 from dodo_contract.errors import pointer_sort_key
 from dodo_contract.validator import known_rules
+from tests import _shared
 
 CASES = Path(__file__).parent / "cases"
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dodo" / "examples"
+EXAMPLES = _shared.EXAMPLES
 VALIDATE = {"request": validate_request, "response": validate_response, "error": validate_error}
 
 
