@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import httpcore  # noqa: F401
 import httpx
+
+# httpx imports httpcore lazily, on its first client. pytester drops every module first imported during a test
+# that uses it; if that is httpcore, httpx's exception map keeps the dropped copy and a later ConnectError slips
+# through unmapped. Importing it here, at collection time, keeps one copy for the whole session.
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ from dodo_contract.mock import serve_mock
 
 pytest_plugins = ["pytester"]
 
+# Every run is a subprocess: an in-process pytester run drops the modules it imported first when it ends, and a
+# later import makes second copies (httpx exceptions then stop matching their handlers in this process).
+
 KEY = "sk_test_plugin_0123456789abcdef"
 
 
@@ -62,7 +65,7 @@ def test_my_own_use_of_the_fixtures(dodo_client, dodo_fixtures, dodo_validator):
 
 
 def test_without_base_url_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("-p", "no:randomly")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     assert "dodo-contract::" not in result.stdout.str()
 
@@ -79,7 +82,7 @@ def test_fixtures_work_without_a_target_and_the_client_skips(pytester: pytest.Py
             raise AssertionError("not reached")
         """
     )
-    result = pytester.runpytest("-p", "no:randomly", "-rs")
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*dodo_client needs a target*"])
 
@@ -118,13 +121,13 @@ def test_broken_implementation_fails_with_readable_violations(broken: str, pytes
 
 
 def test_k_selects_single_checks(broken: str, pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest(*_args(broken, pytester, "-k", "auth_required or response_schema"))
+    result = pytester.runpytest_subprocess(*_args(broken, pytester, "-k", "auth_required or response_schema"))
     result.assert_outcomes(failed=1, passed=1, deselected=len(CHECKS) - 2)
 
 
 def test_unreachable_target_never_passes(pytester: pytest.Pytester) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    result = pytester.runpytest(*_args(url, pytester, "--dodo-timeout=1"))
+    result = pytester.runpytest_subprocess(*_args(url, pytester, "--dodo-timeout=1"))
     assert result.ret != 0
     outcomes = result.parseoutcomes()
     assert "passed" not in outcomes
@@ -133,13 +136,13 @@ def test_unreachable_target_never_passes(pytester: pytest.Pytester) -> None:
 
 
 def test_bad_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--dodo-base-url=http://127.0.0.1:9", "--dodo-max-examples=0")
+    result = pytester.runpytest_subprocess("--dodo-base-url=http://127.0.0.1:9", "--dodo-max-examples=0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--dodo-max-examples: must be an integer >= 1" in result.stderr.str()
 
 
 def test_live_host_refused_without_allow_live(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--dodo-base-url=https://live.dodopayments.com", f"--dodo-api-key={KEY}")
+    result = pytester.runpytest_subprocess("--dodo-base-url=https://live.dodopayments.com", f"--dodo-api-key={KEY}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "refusing to test Dodo's live host" in result.stderr.str()
 
