@@ -31,7 +31,32 @@ from .outcome import ContractRun, Exchange, Finding, Verdict
 from .settings import ContractSettings
 from .validator import parse_json
 
-__all__ = ["DEFAULT_MAX_FAILURES", "LIVE_REQUEST_BUDGET", "check_implementation"]
+__all__ = ["DEFAULT_MAX_FAILURES", "LIVE_REQUEST_BUDGET", "check_implementation", "observe"]
+
+
+def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
+    """Turn the answer to one case into what the checks read: the JSON body parsed, the secrets redacted."""
+    body: Any = NOT_JSON
+    if raw.status is not None and raw.content:
+        try:
+            body = redact_json(parse_json(raw.content), list(secrets))
+        except ValueError:
+            body = NOT_JSON
+    return Observation(
+        kind=case.kind,
+        request=case.payload,
+        status=raw.status,
+        headers=raw.headers,
+        body=body,
+        elapsed_ms=raw.elapsed_ms,
+        error=raw.error,
+        error_kind=raw.error_kind,
+        rule=case.rule,
+        pointer=case.pointer,
+        label=case.label,
+        received_at=raw.received_at,
+    )
+
 
 DEFAULT_MAX_FAILURES = 25
 
@@ -297,26 +322,7 @@ class _Run:
         return self._observe(case, raw), raw
 
     def _observe(self, case: Case, raw: Raw) -> Observation:
-        body: Any = NOT_JSON
-        if raw.status is not None:
-            try:
-                body = redact_json(parse_json(raw.content), [self.opts.api_key]) if raw.content else NOT_JSON
-            except ValueError:
-                body = NOT_JSON
-        return Observation(
-            kind=case.kind,
-            request=case.payload,
-            status=raw.status,
-            headers=raw.headers,
-            body=body,
-            elapsed_ms=raw.elapsed_ms,
-            error=raw.error,
-            error_kind=raw.error_kind,
-            rule=case.rule,
-            pointer=case.pointer,
-            label=case.label,
-            received_at=raw.received_at,
-        )
+        return observe(case, raw, secrets=[self.opts.api_key])
 
     async def _send(self, case: Case) -> None:
         if time.monotonic() >= self.deadline:

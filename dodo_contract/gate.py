@@ -250,10 +250,11 @@ def _auth_mode(headers: Mapping[str, Any]) -> AuthMode:
 
 def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) -> tuple[str, list[Violation] | None]:
     """Re-send one recorded request and re-run its check; return (what came back, violations or None if unjudged)."""
+    from ._plan import Case
     from ._transport import Transport
-    from .checks import APPLIES_TO, CHECKS, NOT_JSON, CheckContext, Kind, Observation
+    from .checks import APPLIES_TO, CHECKS, CheckContext, Kind
+    from .engine import observe
     from .fixtures import default_fixtures, load_fixtures
-    from .validator import parse_json
 
     request = finding.get("request") or {}
     body = _body_bytes(finding)
@@ -265,10 +266,6 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
             return await transport.post(body, auth=mode)
 
     raw = asyncio.run(send())
-    try:
-        parsed = parse_json(raw.content) if raw.content else NOT_JSON
-    except ValueError:
-        parsed = NOT_JSON
     check = str(finding.get("check"))
     kinds = sorted(APPLIES_TO.get(check, frozenset({"valid"})))
     # Checks that judge every kind of request judge them alike; "valid" stands for them.
@@ -277,20 +274,15 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
         sent = json.loads(body)
     except ValueError:
         sent = None
-    obs = Observation(
-        kind=kind,
-        request=sent,
-        status=raw.status,
-        headers=raw.headers,
-        body=parsed,
-        elapsed_ms=raw.elapsed_ms,
-        error=raw.error,
-        error_kind=raw.error_kind,
+    case = Case(
+        kind,
+        body,
+        sent,
+        str(finding.get("label") or ""),
         rule=str(finding.get("rule") or ""),
         pointer=str(finding.get("pointer") or ""),
-        label=str(finding.get("label") or ""),
-        received_at=raw.received_at,
     )
+    obs = observe(case, raw, secrets=[config.api_key])
     fixtures = load_fixtures(config.fixtures) if config.fixtures else default_fixtures()
     answer = f"HTTP {raw.status}" if raw.status is not None else f"no answer ({raw.error})"
     if check not in CHECKS:
