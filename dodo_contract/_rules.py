@@ -96,11 +96,19 @@ def size_violations(checks: tuple[_SizeCheck, ...], payload: Any) -> Iterator[Vi
             if keyword == "maxProperties":
                 broken = isinstance(value, dict) and len(value) > limit
             elif keyword == "uniqueItems":
-                broken = bool(limit) and is_array and len({canonical(v) for v in value}) < len(value)
+                broken = bool(limit) and is_array and _has_duplicates(value)
             else:
                 broken = is_array and (len(value) < limit if keyword == "minItems" else len(value) > limit)
             if broken:
                 yield Violation(join_pointer(path), rule, keyword, message(keyword, value, limit, {}))
+
+
+def _has_duplicates(items: Sequence[Any]) -> bool:
+    try:
+        # Scalars hash by JSON equality once bools are told apart from 0/1 (1 == 1.0 already hashes alike).
+        return len({(v.__class__ is bool, v) for v in items}) < len(items)
+    except TypeError:  # objects or arrays among the items
+        return len({canonical(v) for v in items}) < len(items)
 
 
 def canonical(value: Any) -> str:

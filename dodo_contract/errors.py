@@ -69,6 +69,8 @@ class Violation:
 def sort_violations(violations: Iterable[Violation]) -> tuple[Violation, ...]:
     """Return the violations without duplicates, sorted by pointer, then rule."""
     unique = set(violations)
+    if len(unique) < 2:
+        return tuple(unique)
     return tuple(sorted(unique, key=lambda v: (pointer_sort_key(v.pointer), v.rule, v.message)))
 
 

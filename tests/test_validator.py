@@ -300,3 +300,20 @@ def test_any_json_value_gives_a_result_never_an_exception(payload: Any) -> None:
 def test_numeric_looking_object_keys_keep_their_pointer() -> None:
     found = validate_request({**BASE, "metadata": {"0": 1, "1": "ok"}}).violations
     assert [(v.pointer, v.rule) for v in found] == [("/metadata/0", "metadata.value.type")]
+
+
+@pytest.mark.parametrize(
+    ("items", "duplicated"),
+    [
+        (["ach", "ach"], True),
+        (["ach", "credit"], False),
+        ([1, 1.0], True),
+        ([True, 1], False),
+        ([{"a": 1}, {"a": 1.0}], True),
+        ([[1], [1]], True),
+        ([{"a": 1}, {"b": 1}], False),
+    ],
+)
+def test_unique_items_follows_json_equality(items: list[Any], duplicated: bool) -> None:
+    rules = {v.rule for v in validate_request({**BASE, "allowed_payment_method_types": items}).violations}
+    assert ("allowed_payment_method_types.uniqueItems" in rules) is duplicated
