@@ -204,16 +204,25 @@ def _not_json(base: Payload, choice: int, where: int) -> InvalidCase:
     variant = choice % 7
     if variant == 0:
         return InvalidCase(None, body[: max(1, len(body) // 2)], "body.json", "", "truncated the JSON body in half")
+    # NaN and bad bytes go where a value is checked, not into an ignored key: a server whose parser is lenient
+    # (Python's json reads NaN) still has to refuse the request, so it is judged on its checks, not its parser.
     if variant in (1, 2):
         payload = _copy(base)
         word = "NaN" if variant == 1 else "Infinity"
-        key = next((k for k in ("total_amount", "redirect_immediately") if k in payload), None)
-        payload[key or "x_number"] = float("nan") if variant == 1 else float("inf")
+        number = float("nan") if variant == 1 else float("inf")
+        cart = payload.get("product_cart")
+        if "total_amount" in payload or not (isinstance(cart, list) and cart and isinstance(cart[0], dict)):
+            payload["total_amount" if "total_amount" in payload else "redirect_immediately"] = number
+        else:
+            cart[0]["quantity"] = number
         raw = json.dumps(payload, ensure_ascii=False, allow_nan=True).encode("utf-8")
         return InvalidCase(None, raw, "body.json", "", f"put the non-JSON number {word} in the body")
     if variant == 3:
         payload = _copy(base)
-        payload["x_note"] = "BAD-UTF8-HERE"
+        if isinstance(payload.get("billing"), dict):
+            payload["billing"]["country"] = "BAD-UTF8-HERE"
+        else:
+            payload["x_note"] = "BAD-UTF8-HERE"
         raw = encode(payload).replace(b"BAD-UTF8-HERE", b"caf\xe9 \xff\xfe")
         return InvalidCase(
             None, raw, "body.json", "", "put invalid UTF-8 bytes (Latin-1 \\xe9, \\xff\\xfe) in a string"

@@ -1,0 +1,174 @@
+"""An implementation of POST /payments written apart from dodo_contract, to test the engine for false alarms.
+
+It reads the same published facts but makes different, equally faithful choices than the reference mock:
+plain ``jsonschema`` on Dodo's own spec subset (with Dodo's first-fitting customer form), prose rules checked by
+hand, a tax added to the total, no ``product_cart`` in answers, extra response fields, ``null`` for absent
+optional fields, an ``expires_on`` with a numeric UTC offset, and every schema problem reported as
+``INVALID_REQUEST_BODY`` except the documented special codes. ``BREAKS`` lists realistic ways to get it wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests import _shared
+
+_SPEC = json.loads(_shared.SUBSET.read_text(encoding="utf-8"))["components"]
+_REQUEST = jsonschema.Draft202012Validator(
+    {"$ref": "#/components/schemas/CreateOneTimePaymentRequest", "components": _SPEC}
+)
+_ATTACH = jsonschema.Draft202012Validator(_SPEC["schemas"]["AttachExistingCustomer"])
+_NEW = jsonschema.Draft202012Validator(_SPEC["schemas"]["NewCustomer"])
+INT32 = 2**31 - 1
+
+BREAKS = (
+    "no_auth",  # serves requests without a valid key
+    "empty_cart_ok",  # accepts an empty cart
+    "lowercase_country",  # upper-cases the country before validating
+    "no_customer_metadata_echo",  # drops request metadata from the answer
+    "status_400",  # answers schema problems with 400
+    "string_total",  # total_amount as a string
+    "unknown_product_ok",  # charges unknown products at 0
+    "null_rejected",  # refuses an explicit null for discount_code
+)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, "request_id": str(uuid.uuid4())}, status_code=status)
+
+
+def _problem(body: dict[str, Any], breaks: set[str]) -> tuple[str, str] | None:
+    customer = body.get("customer")
+    # Dodo reads the first customer form that fits; strict oneOf would wrongly refuse {"customer_id", "email"}.
+    if isinstance(customer, dict) and _ATTACH.is_valid(customer):
+        errors = [e for e in _REQUEST.iter_errors({**body, "customer": {"customer_id": "x"}})]
+    elif isinstance(customer, dict) and _NEW.is_valid(customer):
+        errors = [e for e in _REQUEST.iter_errors({**body, "customer": {"email": "x@example.com"}})]
+    else:
+        errors = list(_REQUEST.iter_errors(body)) or [None]
+    if errors:
+        return "INVALID_REQUEST_BODY", "Your request body is invalid. Please check your request headers and object."
+    cart = body["product_cart"]
+    if not cart and "empty_cart_ok" not in breaks:
+        return "PRODUCT_CART_EMPTY", "product_cart is empty"
+    if len(cart) > 100 or any(i["quantity"] > INT32 or abs(i.get("amount") or 0) > INT32 for i in cart):
+        return "INVALID_REQUEST_BODY", "product_cart is out of range"
+    meta = body.get("metadata", {})
+    if len(meta) > 50:
+        return "MAXIMUM_KEYS_REACHED", "Exceeds 50 key-value pairs"
+    if any(len(k) > 40 or len(v) > 500 for k, v in meta.items()):
+        return "INVALID_REQUEST_BODY", "metadata key or value too long"
+    url = body.get("return_url")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            return "INVALID_REQUEST_BODY", "return_url must be a valid URL"
+    if body.get("payment_method_id") is not None and not (isinstance(customer, dict) and _ATTACH.is_valid(customer)):
+        return "INVALID_REQUEST_PARAMETERS", "customer_id must be provided with payment_method_id"
+    return None
+
+
+def create_app(catalog: dict[str, Any], api_key: str, *, breaks: frozenset[str] = frozenset()) -> Starlette:
+    """Return the independent implementation for ``catalog`` (the fixtures file format)."""
+    products = {p["id"]: p for p in catalog["products"]}
+    customers = {c["id"]: c for c in catalog.get("customers", [])}
+    discounts = {d if isinstance(d, str) else d["code"]: d for d in catalog.get("discount_codes", [])}
+    taxes = set(catalog.get("tax_ids", []))
+    currencies = set(catalog.get("billing_currencies", ["USD", "INR"]))
+    blocked = set(catalog.get("unsupported_countries", []))
+    enabled = set(catalog.get("enabled_payment_methods", [])) or None
+
+    async def payments(request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {api_key}" and "no_auth" not in breaks:
+            return _error(401, "UNAUTHORIZED", "You are not authorised to perform this action")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return _error(422, "INVALID_REQUEST_BODY", "Malformed JSON")
+        if "lowercase_country" in breaks and isinstance(body.get("billing"), dict):
+            country = body["billing"].get("country")
+            if isinstance(country, str):
+                body["billing"]["country"] = country.upper()
+        if "null_rejected" in breaks and "discount_code" in body and body["discount_code"] is None:
+            return _error(422, "INVALID_REQUEST_BODY", "discount_code must not be null")
+        problem = _problem(body, set(breaks))
+        if problem:
+            return _error(400 if "status_400" in breaks and problem[0] == "INVALID_REQUEST_BODY" else 422, *problem)
+        total = 0
+        for item in body["product_cart"]:
+            product = products.get(item["product_id"])
+            if product is None:
+                if "unknown_product_ok" in breaks:
+                    continue
+                return _error(422, "NOT_FOUND", f"Product {item['product_id']} not found")
+            if product.get("pay_what_you_want"):
+                if item.get("amount") is None:
+                    return _error(422, "PAY_AS_YOU_WANT_AMOUNT_REQUIRED", "Amount is mandatory")
+                if item["amount"] < product.get("min_amount", 0):
+                    return _error(422, "REQUEST_AMOUNT_BELOW_MINIMUM", "Amount below minimum")
+                total += item["amount"] * item["quantity"]
+            else:
+                total += product["price"] * item["quantity"]
+        customer = body["customer"]
+        if _ATTACH.is_valid(customer):
+            known = customers.get(customer["customer_id"])
+            if known is None:
+                return _error(422, "NOT_FOUND", "Customer not found")
+            pm = body.get("payment_method_id")
+            if pm is not None and pm not in known.get("payment_method_ids", []):
+                return _error(422, "INVALID_REQUEST_PARAMETERS", "Payment method does not belong to the customer")
+            out_customer = {"customer_id": known["id"], "email": known["email"], "name": known.get("name") or ""}
+        else:
+            out_customer = {
+                "customer_id": f"cus_{uuid.uuid4().hex[:12]}",
+                "email": customer["email"],
+                "name": customer.get("name") or "",
+                "phone_number": customer.get("phone_number"),
+            }
+        if body["billing"]["country"] in blocked:
+            return _error(422, "UNSUPPORTED_COUNTRY", f"Country {body['billing']['country']} currently not supported")
+        if body.get("billing_currency") is not None and body["billing_currency"] not in currencies:
+            return _error(422, "UNSUPPORTED_CURRENCY", "Can only request USD or INR for billing_currency")
+        allowed = body.get("allowed_payment_method_types")
+        if allowed is not None and enabled is not None and not set(allowed) & enabled:
+            return _error(422, "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found")
+        discount_id = None
+        code = body.get("discount_code")
+        if code is not None:
+            if code not in discounts:
+                return _error(422, "INVALID_DISCOUNT_CODE", "Invalid discount code")
+            discount_id = f"dsc_{uuid.uuid5(uuid.NAMESPACE_URL, code).hex[:10]}"
+            total = total * 9 // 10
+        if body.get("tax_id") is not None and body["tax_id"] not in taxes:
+            return _error(422, "INVALID_TAX_ID", "Tax Id is invalid")
+        total = min(INT32, total + total * 18 // 100)  # a tax on top: totals are not the contract's business
+        payment_id = f"pay_{uuid.uuid4().hex}"
+        answer: dict[str, Any] = {
+            "payment_id": payment_id,
+            "total_amount": str(total) if "string_total" in breaks else total,
+            "client_secret": f"{payment_id}_secret",
+            "customer": out_customer,
+            "metadata": {} if "no_customer_metadata_echo" in breaks else body.get("metadata", {}),
+            "discount_id": discount_id,
+            "payment_link": None,
+            "expires_on": None,
+            "livemode": False,  # a field the contract does not know
+        }
+        if body.get("payment_link"):
+            answer["payment_link"] = f"https://test.checkout.dodopayments.com/buy/{payment_id}"
+            answer["expires_on"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+        return JSONResponse(answer)
+
+    return Starlette(routes=[Route("/payments", payments, methods=["POST"])])
