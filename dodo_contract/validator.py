@@ -94,10 +94,18 @@ def _non_json_values(payload: Any) -> list[Violation]:
     found: list[Violation] = []
     Link = tuple[Any, str | int] | None
     stack: list[tuple[Any, Link]] = [(payload, None)]
+    seen: set[int] = set()
     while stack and len(found) < 100:
         value, link = stack.pop()
         if value is None or isinstance(value, (str, bool, int)):
             continue
+        if isinstance(value, (dict, list, tuple)):
+            if id(value) in seen:  # shared (fine) or circular (not JSON): never walk it twice
+                if _is_circular(payload):
+                    found.append(_json_violation(_path(link), "circular reference: not a JSON document"))
+                    break
+                continue
+            seen.add(id(value))
         if isinstance(value, float):
             if not math.isfinite(value):
                 found.append(_json_violation(_path(link), f"{value!r} is not a JSON number"))
@@ -112,6 +120,16 @@ def _non_json_values(payload: Any) -> list[Violation]:
         else:
             found.append(_json_violation(_path(link), f"{type(value).__name__} is not a JSON value"))
     return found
+
+
+def _is_circular(payload: Any) -> bool:
+    try:
+        json.dumps(payload, default=str)
+    except ValueError as exc:
+        return "ircular" in str(exc)
+    except RecursionError:
+        return False
+    return False
 
 
 def _path(link: Any) -> tuple[str | int, ...]:

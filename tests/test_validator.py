@@ -260,6 +260,21 @@ def test_hostile_python_values_give_body_json_violations() -> None:
         assert pointer in [v.pointer for v in result.violations if v.rule == "body.json"]
 
 
+def test_circular_structures_are_reported_not_walked_forever() -> None:
+    loop: dict[str, Any] = {}
+    loop["a"] = loop
+    cart: list[Any] = []
+    cart.append(cart)
+    shared = {"product_id": "p", "quantity": 1}
+    for payload, pointer in [(loop, "/a"), ({**BASE, "product_cart": cart}, "/product_cart/0")]:
+        for strict in (False, True):
+            found = validate_request(payload, strict=strict).violations
+            assert [(v.pointer, v.rule) for v in found] == [(pointer, "body.json")]
+            assert "circular" in found[0].message
+    # The same object twice is not a cycle: it is judged like any other value.
+    assert validate_request({**BASE, "product_cart": [shared, shared]}).ok
+
+
 def test_nan_in_a_mapping_reads_as_null_as_documented() -> None:
     nan = float("nan")
     found = validate_request({**BASE, "product_cart": [{"product_id": "p", "quantity": nan}]}).violations
