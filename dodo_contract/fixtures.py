@@ -20,7 +20,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ class Discount:
 
     code: str
     id: str
-    percentage: int = DEFAULT_DISCOUNT_PERCENTAGE
+    percentage: float = DEFAULT_DISCOUNT_PERCENTAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,16 +197,26 @@ def _build(data: dict[str, Any]) -> Fixtures:
     }
     for key, allowed in enums.items():
         if key in data:
-            values = _strings(data, key)
+            # Codes are case-insensitive to a reader ("usd", "Us"); the spec's enums are not, so normalise.
+            values = [_normalise(v, allowed) for v in _strings(data, key)]
             bad = [v for v in values if v not in allowed]
             if bad:
                 raise ConfigError(f"{key}: {', '.join(map(repr, bad))} not in the spec's enum")
             kwargs[key] = tuple(values)
+    products = tuple(replace(p, currency=_normalise(p.currency, currency_codes())) for p in products)
+    kwargs["products"] = products
     for p_index, product in enumerate(products):
         if product.currency not in currency_codes():
             raise ConfigError(f"products[{p_index}].currency: {product.currency!r} is not an ISO 4217 code")
     kwargs["declared"] = frozenset(k for k in _KEYS if k in data)
     return Fixtures(**kwargs)
+
+
+def _normalise(value: str, allowed: tuple[str, ...]) -> str:
+    for candidate in (value.strip().upper(), value.strip().lower()):
+        if candidate in allowed:
+            return candidate
+    return value
 
 
 def _list(data: Mapping[str, Any], key: str, *, required: bool = False) -> list[Any]:
@@ -247,6 +257,8 @@ def _entry(kind: str, index: int, raw: Any, spec: dict[str, tuple[type | tuple[t
                 raise ConfigError(f"{where}.{key}: missing")
             continue
         value = raw[key]
+        if int in _tuple(types) and isinstance(value, float) and value.is_integer():
+            value = int(value)  # 1000.0 from a JSON writer that knows no integers is still 1000
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in _tuple(types))
         if not ok or (isinstance(value, str) and not value and key != "phone_number"):
             raise ConfigError(f"{where}.{key}: expected {_type_names(types)}, got {value!r}")
@@ -310,7 +322,9 @@ def _customer(index: int, raw: Any) -> Customer:
 def _discount(index: int, raw: Any) -> Discount:
     if isinstance(raw, str) and raw:
         raw = {"code": raw}
-    e = _entry("discount_codes", index, raw, {"code": (str, True), "id": (str, False), "percentage": (int, False)})
+    e = _entry(
+        "discount_codes", index, raw, {"code": (str, True), "id": (str, False), "percentage": ((int, float), False)}
+    )
     if not 0 <= e.get("percentage", 0) <= 100:
         raise ConfigError(f"discount_codes[{index}].percentage: must be 0..100, got {e['percentage']}")
     e.setdefault("id", "dsc_" + hashlib.sha256(e["code"].encode()).hexdigest()[:16])

@@ -501,7 +501,7 @@ def _total(request: Payload, fx: Fixtures) -> int:
     code = request.get("discount_code")
     discount = fx.discount(code) if isinstance(code, str) else None
     if discount is not None:
-        total -= total * discount.percentage // 100
+        total -= int(total * discount.percentage // 100)
     return max(0, min(total, INT32_MAX))
 
 
