@@ -21,6 +21,7 @@ LAYERS = {
     "_transport": 5,
     "_plan": 5,
     "_schemathesis": 5,
+    "schemathesis_checks": 6,
     "engine": 5,
     "_business": 6,
     "faults": 6,
