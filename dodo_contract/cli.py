@@ -65,6 +65,11 @@ def _build_parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=None, help="per-request timeout, seconds")
     g.add_argument("--rate-limit", type=float, default=None, help="requests per second")
     g.add_argument("--allow-live", action="store_true", help="allow Dodo's live host (positive subset only)")
+    g.add_argument(
+        "--schemathesis",
+        action="store_true",
+        help="also fuzz with Schemathesis-generated bodies from schemas/openapi.yaml (slower; judged by our validator)",
+    )
 
     r = sub.add_parser("replay", help="re-send a case from a report")
     r.add_argument("report", metavar="REPORT")

@@ -71,6 +71,7 @@ class RunConfig:
     timeout: float = _DEFAULT_TIMEOUT
     rate_limit: float | None = None
     allow_live: bool = False
+    schemathesis: bool = False
     latency_budget_ms: float = _DEFAULT_LATENCY_BUDGET_MS
     time_budget_s: float = _DEFAULT_TIME_BUDGET_S
     contract: ContractSettings | None = None
@@ -177,6 +178,7 @@ _CONVERTERS: dict[str, _Converter] = {
     "timeout": _positive_float,
     "rate_limit": _positive_float,
     "allow_live": _bool,
+    "schemathesis": _bool,
     "latency_budget_ms": _positive_float,
     "time_budget_s": _positive_float,
 }
@@ -345,6 +347,7 @@ def resolve_config(
         timeout=values.get("timeout", _DEFAULT_TIMEOUT),
         rate_limit=values.get("rate_limit"),
         allow_live=bool(values.get("allow_live", False)),
+        schemathesis=bool(values.get("schemathesis", False)),
         latency_budget_ms=values.get("latency_budget_ms", _DEFAULT_LATENCY_BUDGET_MS),
         time_budget_s=values.get("time_budget_s", _DEFAULT_TIME_BUDGET_S),
         contract=contract,

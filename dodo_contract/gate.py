@@ -103,6 +103,7 @@ def run_gate(config: RunConfig, *, progress: Progress | None = None) -> Contract
             "latency_budget_ms": config.latency_budget_ms,
             "time_budget_s": config.time_budget_s,
             "allow_live": config.allow_live,
+            "schemathesis": config.schemathesis,
             "progress": progress,
         }
         if config.contract is not None:
@@ -161,8 +162,9 @@ class _ProgressBar:
 
 def _flags(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
     flags = {name: getattr(args, name, None) for name in names}
-    if "allow_live" in flags:
-        flags["allow_live"] = True if flags["allow_live"] else None  # an absent switch must not hide env/pyproject
+    for switch in ("allow_live", "schemathesis"):
+        if switch in flags:
+            flags[switch] = True if flags[switch] else None  # an absent switch must not hide env/pyproject
     return flags
 
 
@@ -176,6 +178,7 @@ _GATE_FLAGS = (
     "timeout",
     "rate_limit",
     "allow_live",
+    "schemathesis",
 )
 
 

@@ -44,6 +44,7 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "timeout": ("per-request timeout in seconds (default 10)", False),
     "rate_limit": ("requests per second (default: unlimited on loopback, 20/s elsewhere)", False),
     "allow_live": ("allow Dodo's live host (positive, request-budgeted subset only)", True),
+    "schemathesis": ("also fuzz with Schemathesis-generated bodies, judged by our validator (slower)", True),
 }
 _FLAGS = {name: "--dodo-" + name.replace("_", "-") for name in _OPTIONS}
 _REPORT_KEY = "dodo_contract_report"
@@ -72,6 +73,7 @@ def _run_config(config: pytest.Config) -> RunConfig:
         flags = {name: config.getoption(f"dodo_{name}", None) for name in _OPTIONS}
         ini: dict[str, Any] = {name: config.getini(f"dodo_{name}") for name in _OPTIONS}
         ini["allow_live"] = ini["allow_live"] or None
+        ini["schemathesis"] = ini["schemathesis"] or None
         try:
             config.stash[_config_key] = resolve_config(
                 flags, flag_names=_FLAGS, ini=ini, cwd=config.invocation_params.dir

@@ -30,6 +30,7 @@ def test_defaults_in_an_empty_project(project: Path) -> None:
     assert config.report_dir == (project / "reports").resolve()
     assert config.timeout == 10.0
     assert config.allow_live is False
+    assert config.schemathesis is False
     assert config.max_examples is None
     assert config.source("seed") == "default"
 
@@ -206,3 +207,12 @@ def test_bad_inferred_overrides_are_clear_errors(project: Path, body: str, messa
     with pytest.raises(ConfigError, match=r"\[tool.dodo-contract.inferred\]") as info:
         resolve_config({}, env={}, cwd=project)
     assert message in str(info.value)
+
+
+def test_schemathesis_switch_from_flag_env_and_pyproject(project: Path) -> None:
+    assert resolve_config({"schemathesis": True}, env={}, cwd=project).schemathesis is True
+    assert resolve_config({}, env={env_name("schemathesis"): "true"}, cwd=project).schemathesis is True
+    _pyproject(project, "schemathesis = true")
+    assert resolve_config({}, env={}, cwd=project).schemathesis is True
+    with pytest.raises(ConfigError, match="DODO_CONTRACT_SCHEMATHESIS"):
+        resolve_config({}, env={env_name("schemathesis"): "sometimes"}, cwd=project)

@@ -23,7 +23,17 @@ FAST = ["--max-examples", "8", "--seed", "11"]
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for var in ("DODO_API_KEY", "DODO_PAYMENTS_API_KEY"):
         monkeypatch.delenv(var, raising=False)
-    for name in ("BASE_URL", "FIXTURES", "MAX_EXAMPLES", "SEED", "REPORT_DIR", "TIMEOUT", "RATE_LIMIT", "ALLOW_LIVE"):
+    for name in (
+        "BASE_URL",
+        "FIXTURES",
+        "MAX_EXAMPLES",
+        "SEED",
+        "REPORT_DIR",
+        "TIMEOUT",
+        "RATE_LIMIT",
+        "ALLOW_LIVE",
+        "SCHEMATHESIS",
+    ):
         monkeypatch.delenv(f"DODO_CONTRACT_{name}", raising=False)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'user-project'\n")
     monkeypatch.chdir(tmp_path)
@@ -244,3 +254,15 @@ def test_inferred_overrides_reach_the_engine(tmp_path: Path) -> None:
     assert "got 400 (INVALID_REQUEST_BODY), expected exactly 422" in before
     assert "got 400 (" not in after  # the schema violations answered 400 are now right
     assert "expected exactly 400" in after
+
+
+def test_schemathesis_switch_adds_the_fuzzing_phase(faithful: str, tmp_path: Path) -> None:
+    sent = {}
+    for name, extra in (("plain", []), ("fuzz", ["--schemathesis"])):
+        folder = tmp_path / name
+        code, _, err = _run(
+            ["gate", "--base-url", faithful, "--api-key", KEY, "--report-dir", str(folder), *FAST, *extra]
+        )
+        assert (code, err) == (0, "")
+        sent[name] = json.loads((folder / "dodo-contract.json").read_text())["stats"]["requests"]
+    assert sent["fuzz"] > sent["plain"]
