@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from ._transport import AuthMode
 from .checks import Kind
 from .fixtures import Fixtures
-from .schemas import currency_codes, payment_method_types
+from .schemas import REQUEST, currency_codes, dereferenced, payment_method_types
 from .validator import validate_request
 
 __all__ = ["Case", "business_requests", "draw", "encode", "plan_cases", "shrink_candidates"]
@@ -233,17 +233,10 @@ def _unknown(candidate: str, taken: set[str]) -> str:
     return candidate
 
 
-_NULLABLE_TOP = (
-    "allowed_payment_method_types",
-    "billing_currency",
-    "discount_code",
-    "force_3ds",
-    "payment_link",
-    "payment_method_id",
-    "return_url",
-    "short_link",
-    "tax_id",
-)
+def _nullable_top() -> tuple[str, ...]:
+    """Return the request's top-level fields that may be ``null``, read from the schema (not restated here)."""
+    props = dereferenced(REQUEST)["properties"]
+    return tuple(k for k, v in props.items() if isinstance(v.get("type"), list) and "null" in v["type"])
 
 
 def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
@@ -260,7 +253,7 @@ def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
             "every nullable field null",
             {
                 **base,
-                **dict.fromkeys(_NULLABLE_TOP),
+                **dict.fromkeys(_nullable_top()),
                 "customer": {"email": "nulls@example.com", "name": None, "phone_number": None},
                 "billing": {**base["billing"], "city": None, "state": None, "street": None, "zipcode": None},
             },
