@@ -71,6 +71,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help="also fuzz with Schemathesis-generated bodies from schemas/openapi.yaml (slower; judged by our validator)",
     )
 
+    t = sub.add_parser("selftest", help="mutation score: the engine against the reference mock in every fault mode")
+    t.add_argument("--fault", action="append", metavar="NAME", help="only these faults (repeatable; default: all)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-examples", type=int, default=30)
+
     r = sub.add_parser("replay", help="re-send a case from a report")
     r.add_argument("report", metavar="REPORT")
     r.add_argument("--case", type=int, default=None, help="index of the violation to replay (default: all)")
@@ -115,6 +120,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             from .gate import run_gate_command
 
             return run_gate_command(args, out=out, err=err)
+        if args.command == "selftest":
+            from .selftest import selftest
+
+            result = selftest(faults=args.fault, seed=args.seed, max_examples=args.max_examples)
+            print(result.matrix(), file=out)
+            return EXIT_OK if result.passed else EXIT_VIOLATIONS
         from .gate import run_replay_command
 
         return run_replay_command(args, out=out, err=err)

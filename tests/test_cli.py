@@ -113,3 +113,14 @@ def test_binary_file_is_an_io_error_not_a_traceback(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00")
     code, _, err = _run(["validate", "request", str(path)])
     assert code == 2 and "not UTF-8" in err
+
+
+def test_selftest_command_prints_the_matrix_and_exits_on_the_score() -> None:
+    code, out, err = _run(
+        ["selftest", "--fault", "missing_client_secret", "--fault", "auth_ignored", "--max-examples", "5"]
+    )
+    assert (code, err) == (0, "")
+    assert "missing_client_secret" in out and "auth_ignored" in out and "faithful" in out
+    assert "2/2 faults caught" in out
+    code, _, err = _run(["selftest", "--fault", "no_such_fault"])
+    assert code == 2 and "no_such_fault" in err
