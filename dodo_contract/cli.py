@@ -146,11 +146,19 @@ def _documents(name: str, text: str) -> Iterator[tuple[str, Any]]:
     except ValueError:
         pass
     lines = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if len(lines) <= 1:
-        yield name, text  # one malformed document: the validator reports it as body.json
+    if len(lines) <= 1 or not _is_json(lines[0][1]):
+        yield name, text  # one malformed document (not JSON Lines): the validator reports it once, as body.json
         return
     for number, line in lines:
         yield f"{name}:{number}", line
+
+
+def _is_json(text: str) -> bool:
+    try:
+        parse_json(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read(files: list[str], err: TextIO) -> list[tuple[str, str]] | None:

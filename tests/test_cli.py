@@ -124,3 +124,13 @@ def test_selftest_command_prints_the_matrix_and_exits_on_the_score() -> None:
     assert "2/2 faults caught" in out
     code, _, err = _run(["selftest", "--fault", "no_such_fault"])
     assert code == 2 and "no_such_fault" in err
+
+
+def test_a_malformed_pretty_printed_document_is_one_violation_not_one_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps(VALID, indent=2).replace('"US"', '"US",'))  # trailing comma
+    code, out, _ = _run(["validate", "request", "--json", str(path)])
+    assert code == 1
+    (only,) = json.loads(out)
+    assert only["source"] == str(path)
+    assert [v["rule"] for v in only["violations"]] == ["body.json"]
