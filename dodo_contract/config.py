@@ -226,7 +226,7 @@ def _pyproject_table(path: Path) -> dict[str, Any]:
 _INFERRED = "inferred"
 _INT_SETS = frozenset({"documented_statuses"})
 _STR_SETS = frozenset({"business_codes", "schema_codes", "documented_codes"})
-_INTS = frozenset({"invalid_status", "auth_status", "max_retries_429", "stall_limit"})
+_INTS = frozenset({"invalid_status", "auth_status", "max_retries_429", "stall_limit", "minimum_charge"})
 _FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s"})
 
 

@@ -26,7 +26,8 @@ class ContractSettings:
     ``expires_on_skew_s``: clock skew tolerated when checking that a payment link's ``expires_on`` is in the future.
     ``max_retries_429`` / ``max_retry_after_s``: how often and how long to wait on ``429 Too Many Requests``.
     ``stall_limit``: after this many answers that time out or exceed the latency budget, stop sending (the evidence
-    is in; a stalling server must not stretch a run to minutes).
+    is in; a stalling server must not stretch a run to minutes). ``minimum_charge``: a canonical cart the fixtures
+    price below this (smallest currency unit) may be refused with ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT``.
     """
 
     documented_statuses: frozenset[int] = frozenset({200, 422, 401})
@@ -39,6 +40,7 @@ class ContractSettings:
     max_retries_429: int = 3
     max_retry_after_s: float = 30.0
     stall_limit: int = 3
+    minimum_charge: int = 100
 
     def __post_init__(self) -> None:
         for name in ("invalid_status", "auth_status"):

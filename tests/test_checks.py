@@ -369,3 +369,24 @@ def test_run_checks_on_a_business_case(ctx: CheckContext) -> None:
     assert as_400 == ["status_code_documented", "business_rules_enforced"]
     plain = business(**err("NOT_FOUND"), headers={"content-type": "text/plain"})
     assert [name for name, _ in run_checks(plain, ctx, tuple(CHECKS))] == ["content_type_json"]
+
+
+def test_fixture_request_may_be_refused_below_the_minimum_charge_only() -> None:
+    from dodo_contract.checks import CheckContext, Observation, fixture_request_succeeds
+    from dodo_contract.fixtures import load_fixtures
+
+    fx = load_fixtures({"products": [{"id": "free", "price": 0}, {"id": "paid", "price": 5000}]})
+    ctx = CheckContext(fx)
+    body = {"code": "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT", "message": "Minimum amount of $0.50 is required"}
+
+    def refused(product: str) -> list[Any]:
+        request = {
+            "product_cart": [{"product_id": product, "quantity": 1}],
+            "customer": {"email": "a@example.com"},
+            "billing": {"country": "US"},
+        }
+        obs = Observation(kind="canonical", request=request, status=422, headers={}, body=body, elapsed_ms=1.0)
+        return fixture_request_succeeds(obs, ctx)
+
+    assert refused("free") == []
+    assert [v.rule for v in refused("paid")] == ["fixture.refused"]
