@@ -161,7 +161,7 @@ def total_amount(cart: list[dict[str, Any]], catalog: Catalog, discount: Discoun
         unit = amount if product.pay_what_you_want and isinstance(amount, int) else product.price
         total += unit * item["quantity"]
     if discount is not None:
-        total -= int(total * discount.percentage // 100)
+        total = discount.apply(total)
     return min(max(total, 0), INT32_MAX)
 
 

@@ -216,14 +216,8 @@ def fixture_request_succeeds(obs: Observation, ctx: CheckContext) -> list[Violat
 
 def _catalog_total(request: Any, ctx: CheckContext) -> int:
     cart = request.get("product_cart") if isinstance(request, dict) else None
-    total = 0
-    for item in cart if isinstance(cart, list) else []:
-        product = ctx.fixtures.product(str(item.get("product_id"))) if isinstance(item, dict) else None
-        if product is None:
-            return 2**31  # not a catalog cart: nothing to excuse
-        unit = item.get("amount") if product.pay_what_you_want else product.price
-        total += int(item.get("quantity") or 0) * int(unit or 0)
-    return total
+    lines = [ctx.fixtures.line_total(item) for item in (cart if isinstance(cart, list) else [])]
+    return 2**31 if None in lines else sum(t for t in lines if t is not None)  # not a catalog cart: nothing to excuse
 
 
 def invalid_request_rejected(obs: Observation, ctx: CheckContext) -> list[Violation]:

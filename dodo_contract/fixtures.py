@@ -72,6 +72,10 @@ class Discount:
     id: str
     percentage: float = DEFAULT_DISCOUNT_PERCENTAGE
 
+    def apply(self, total: int) -> int:
+        """Return ``total`` less this discount, in whole minor units."""
+        return total - int(total * self.percentage // 100)
+
 
 @dataclass(frozen=True, slots=True)
 class Fixtures:
@@ -99,6 +103,18 @@ class Fixtures:
     def discount(self, code: str) -> Discount | None:
         """Return the discount with this code, or None."""
         return next((d for d in self.discounts if d.code == code), None)
+
+    def line_total(self, item: Any) -> int | None:
+        """Return what one cart line costs at catalog prices (quantity x price, or x amount for pay-what-you-want).
+
+        None when the line is not an object naming a catalog product; a missing or non-integer quantity or
+        amount counts as 0.
+        """
+        product = self.product(str(item.get("product_id"))) if isinstance(item, dict) else None
+        if product is None:
+            return None
+        unit = item.get("amount") if product.pay_what_you_want else product.price
+        return _whole(item.get("quantity")) * _whole(unit)
 
     @property
     def supported_countries(self) -> tuple[str, ...]:
@@ -135,6 +151,10 @@ class Fixtures:
             "unsupported_countries": list(self.unsupported_countries),
             "enabled_payment_methods": list(self.enabled_payment_methods),
         }
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def default_fixtures() -> Fixtures:

@@ -104,13 +104,13 @@ class _RequestPlan:
         self.currencies = fx.billing_currencies
         self.codes = tuple(d.code for d in fx.discounts)
         self.tax_ids = fx.tax_ids
-        self.prices = {p.id: (p.pay_what_you_want, p.price) for p in fx.products}
+        self.fixtures = fx
 
     def build(self, draw: bytes) -> Payload:
         number = int.from_bytes(draw)
         mask, d = number & _REQUEST_MASK, _Dice(number >> len(_REQUEST_OPTIONAL))
         out: Payload = _extras(d) if mask >> 12 & 1 else {}
-        out["product_cart"] = _fit_total([self._item(d, p) for p in self._cart_products(d)], self.prices)
+        out["product_cart"] = _fit_total([self._item(d, p) for p in self._cart_products(d)], self.fixtures)
         customer, owned = self._customer(d)
         out["customer"] = customer
         out["billing"] = self._billing(d)
@@ -360,7 +360,7 @@ def _reflect(request_json: str, fx: Fixtures | None, draw: bytes) -> Payload:
     return body
 
 
-def _fit_total(cart: list[Payload], prices: dict[str, tuple[bool, int]]) -> list[Payload]:
+def _fit_total(cart: list[Payload], fx: Fixtures) -> list[Payload]:
     """Bring quantities down until the cart's total fits in int32 (``total_amount`` is int32 in the response).
 
     A request whose total cannot be represented is one a faithful server may refuse however it likes, so a
@@ -368,11 +368,7 @@ def _fit_total(cart: list[Payload], prices: dict[str, tuple[bool, int]]) -> list
     """
 
     def total() -> int:
-        sum_ = 0
-        for item in cart:
-            pwyw, price = prices.get(item["product_id"], (False, 0))
-            sum_ += item["quantity"] * (item.get("amount") or 0 if pwyw else price)
-        return sum_
+        return sum(fx.line_total(item) or 0 for item in cart)
 
     while total() > INT32_MAX:
         biggest = max(cart, key=lambda i: i["quantity"])
@@ -384,16 +380,11 @@ def _fit_total(cart: list[Payload], prices: dict[str, tuple[bool, int]]) -> list
 
 
 def _total(request: Payload, fx: Fixtures) -> int:
-    total = 0
-    for item in request.get("product_cart") or ():
-        product = fx.product(str(item.get("product_id"))) if isinstance(item, dict) else None
-        if product is not None:
-            unit = item.get("amount") if product.pay_what_you_want else product.price
-            total += int(item.get("quantity") or 0) * int(unit or 0)
+    total = sum(fx.line_total(item) or 0 for item in request.get("product_cart") or ())
     code = request.get("discount_code")
     discount = fx.discount(code) if isinstance(code, str) else None
     if discount is not None:
-        total -= int(total * discount.percentage // 100)
+        total = discount.apply(total)
     return max(0, min(total, INT32_MAX))
 
 

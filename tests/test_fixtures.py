@@ -138,3 +138,18 @@ def test_file_errors_are_config_errors(tmp_path: Path) -> None:
         load_fixtures(array)
     with pytest.raises(ConfigError, match="must be a file path or a mapping"):
         load_fixtures(42)  # type: ignore[arg-type]
+
+
+def test_line_total_and_discount_arithmetic() -> None:
+    fx = load_fixtures(
+        {
+            "products": [{"id": "p", "price": 250}, {"id": "tip", "pay_what_you_want": True, "min_amount": 10}],
+            "discount_codes": [{"code": "Q", "percentage": 25}],
+        }
+    )
+    assert fx.line_total({"product_id": "p", "quantity": 3, "amount": 9999}) == 750  # amount ignored: fixed price
+    assert fx.line_total({"product_id": "tip", "quantity": 2, "amount": 40}) == 80
+    assert fx.line_total({"product_id": "tip", "quantity": 2}) == 0
+    assert fx.line_total({"product_id": "nope", "quantity": 1}) is None
+    assert fx.line_total("p") is None
+    assert fx.discount("Q").apply(1001) == 751  # type: ignore[union-attr]
