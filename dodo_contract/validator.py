@@ -227,14 +227,7 @@ class _Contract:
         self._sites: dict[tuple[Any, ...], _Site] = {}
 
     def validate(self, payload: Any, strict: bool) -> ValidationResult:
-        if type(payload) is dict and not strict:
-            try:
-                if self.rs.is_valid(payload):
-                    return self.ok
-            except (ValueError, TypeError, OverflowError, RecursionError):
-                pass
-            return ValidationResult(self.kind, sort_violations(self._details(payload, strict, False)))
-        if isinstance(payload, (str, bytes, bytearray, memoryview)):
+        if type(payload) is not dict and isinstance(payload, (str, bytes, bytearray, memoryview)):
             try:
                 payload = parse_json(payload)
             except _InvalidJSON as exc:
