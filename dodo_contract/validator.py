@@ -95,13 +95,16 @@ def _non_json_values(payload: Any) -> list[Violation]:
     Link = tuple[Any, str | int] | None
     stack: list[tuple[Any, Link]] = [(payload, None)]
     seen: set[int] = set()
+    circular: bool | None = None  # asked once, on the first repeat: a DAG may repeat many times
     while stack and len(found) < 100:
         value, link = stack.pop()
         if value is None or isinstance(value, (str, bool, int)):
             continue
         if isinstance(value, (dict, list, tuple)):
             if id(value) in seen:  # shared (fine) or circular (not JSON): never walk it twice
-                if _is_circular(payload):
+                if circular is None:
+                    circular = _is_circular(payload)
+                if circular:
                     found.append(_json_violation(_path(link), "circular reference: not a JSON document"))
                     break
                 continue
