@@ -18,10 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from dodo_contract._plan import _plan_cached
-from dodo_contract.engine import check_implementation
-from dodo_contract.mock import create_app, serve_mock
-from dodo_contract.schemas import openapi_path
+from dodo_contract.contract.schemas import openapi_path
+from dodo_contract.engine._plan import _plan_cached
+from dodo_contract.engine.engine import check_implementation
+from dodo_contract.mock.app import create_app, serve_mock
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = ROOT / ".venv" / "bin" / "schemathesis"

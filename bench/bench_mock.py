@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from dodo_contract.mock import create_app
+from dodo_contract.mock.app import create_app
 
 KEY = "sk_bench_key_123456"
 REQUEST = {
@@ -178,7 +178,18 @@ def _start_server(baseline: bool) -> tuple[subprocess.Popen[str], str, int]:
     if baseline:
         argv = [sys.executable, os.path.abspath(__file__), "--serve-baseline"]
     else:
-        argv = [sys.executable, "-m", "dodo_contract.cli", "mock", "--port", "0", "--api-key", KEY, "--seed", "1"]
+        argv = [
+            sys.executable,
+            "-m",
+            "dodo_contract.frontends.cli",
+            "mock",
+            "--port",
+            "0",
+            "--api-key",
+            KEY,
+            "--seed",
+            "1",
+        ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()

@@ -1,7 +1,7 @@
 """Benchmark what the pytest plugin costs a session that does not use it, and the gate's own overhead.
 
-1. Import cost: ``import pytest, dodo_contract.plugin`` vs ``import pytest`` alone, each in a fresh interpreter
-   (min of ``--runs``). The plugin must stay under 50 ms when ``--dodo-base-url`` is not given.
+1. Import cost: ``import pytest, dodo_contract.frontends.plugin`` vs ``import pytest`` alone, each in a fresh
+   interpreter (min of ``--runs``). The plugin must stay under 50 ms when ``--dodo-base-url`` is not given.
 2. Session cost: ``pytest`` in an empty folder with the plugin vs with ``-p no:dodo_contract`` (min of runs).
 3. Gate overhead: ``run_gate`` (mock start, engine, nothing else) vs writing the four reports of that run.
 
@@ -34,7 +34,7 @@ def main() -> None:
     py = sys.executable
 
     bare = _min_time([py, "-c", "import pytest"], args.runs)
-    plugin = _min_time([py, "-c", "import pytest, dodo_contract.plugin"], args.runs)
+    plugin = _min_time([py, "-c", "import pytest, dodo_contract.frontends.plugin"], args.runs)
     print(f"import pytest                 {bare * 1000:7.1f} ms (baseline)")
     print(
         f"import pytest + plugin        {plugin * 1000:7.1f} ms  (+{(plugin - bare) * 1000:.1f} ms, "
@@ -51,9 +51,9 @@ def main() -> None:
         f"ratio {with_plugin / without:.2f})"
     )
 
-    from dodo_contract.config import resolve_config
-    from dodo_contract.gate import run_gate
-    from dodo_contract.report import write_reports
+    from dodo_contract.frontends.config import resolve_config
+    from dodo_contract.frontends.gate import run_gate
+    from dodo_contract.reports.report import write_reports
 
     with tempfile.TemporaryDirectory() as folder:
         config = resolve_config({"seed": 1, "max_examples": 20, "report_dir": folder}, env={}, cwd=folder)

@@ -1,4 +1,4 @@
-"""Benchmark: valid request payloads/s drawn by ``dodo_contract.strategies.valid_requests``.
+"""Benchmark: valid request payloads/s drawn by ``dodo_contract.generation.strategies.valid_requests``.
 
 Baselines measured in the same run: ``hypothesis_jsonschema.from_schema(dereferenced(REQUEST))`` and
 (optionally, ``--schemathesis``) Schemathesis' own generator for ``POST /payments``. Each generator draws N
@@ -18,9 +18,9 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.strategies import SearchStrategy
 
-from dodo_contract.schemas import REQUEST, dereferenced, openapi_path
-from dodo_contract.strategies import invalid_requests, valid_requests
-from dodo_contract.validator import validate_request
+from dodo_contract.contract.schemas import REQUEST, dereferenced, openapi_path
+from dodo_contract.generation.strategies import invalid_requests, valid_requests
+from dodo_contract.validation.validator import validate_request
 
 
 def rate(strategy: SearchStrategy[Any], n: int, check: Callable[[Any], None] | None = None) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 
 from dodo_contract import validate_request
-from dodo_contract.schemas import REQUEST, country_codes, currency_codes, dereferenced, payment_method_types
+from dodo_contract.contract.schemas import REQUEST, country_codes, currency_codes, dereferenced, payment_method_types
 
 
 def _valid_corpus(n: int) -> list[dict[str, Any]]:

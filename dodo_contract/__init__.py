@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .contract.fixtures import Fixtures, load_fixtures
+from .engine.outcome import ContractRun, Finding
 from .errors import ConfigError, ContractViolation, DodoContractError, Violation
-from .fixtures import Fixtures, load_fixtures
-from .outcome import ContractRun, Finding
-from .validator import ValidationResult, validate_error, validate_request, validate_response
+from .validation.validator import ValidationResult, validate_error, validate_request, validate_response
 
 if TYPE_CHECKING:
-    from .engine import check_implementation
-    from .mock import create_app, serve_mock
-    from .selftest import selftest
+    from .engine.engine import check_implementation
+    from .frontends.selftest import selftest
+    from .mock.app import create_app, serve_mock
 
 __version__ = "0.1.0"
 
@@ -42,10 +42,10 @@ __all__ = [
 ]
 
 _LAZY = {
-    "check_implementation": "engine",
-    "create_app": "mock",
-    "serve_mock": "mock",
-    "selftest": "selftest",
+    "check_implementation": "engine.engine",
+    "create_app": "mock.app",
+    "serve_mock": "mock.app",
+    "selftest": "frontends.selftest",
 }
 
 

@@ -1,4 +1,4 @@
-"""The layering ARCHITECTURE.md describes is the one the code has: imports only flow downwards."""
+"""The layering ARCHITECTURE.md describes is the one the code has: folders are layers, imports only flow downwards."""
 
 from __future__ import annotations
 
@@ -6,73 +6,79 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "dodo_contract"
-# Lower number = lower layer. A module may import from its own layer or below, never above.
+# Lower number = lower layer. A module may import from its own layer or below, never above. A folder is a layer;
+# the two top-level modules are the bottom (errors) and the top (the public API).
 LAYERS = {
     "errors": 0,
-    "outcome": 1,
-    "schemas": 1,
-    "fixtures": 2,
-    "settings": 2,
-    "_rules": 3,
-    "validator": 3,
-    "_mutators": 4,
-    "_mutations": 4,
-    "_pools": 4,
-    "strategies": 4,
-    "_observation": 4,
-    "_reflection": 4,
-    "checks": 4,
-    "_transport": 5,
-    "_plan": 5,
-    "_run": 5,
-    "_schemathesis": 5,
-    "schemathesis_checks": 6,
-    "engine": 5,
-    "_business": 6,
-    "_fault_hooks": 6,
-    "faults": 6,
-    "mock": 6,
-    "_summary": 6,
-    "_html": 6,
-    "report": 6,
-    "config": 6,
-    "selftest": 7,
-    "gate": 7,
-    "plugin": 8,
-    "cli": 8,
-    "__init__": 9,
+    "contract": 1,
+    "validation": 2,
+    "generation": 3,
+    "checks": 3,
+    "engine": 4,
+    "mock": 5,
+    "reports": 5,
+    "frontends": 6,
+    "__init__": 7,
 }
 
 
+def _unit(path: Path) -> str:
+    """Return the layer unit of a module: its folder, or its own name at the top level."""
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
 def _imports(path: Path) -> set[str]:
+    """Return the layer units a module imports (relative and absolute imports, at any depth)."""
+    here = path.relative_to(PACKAGE).parts[:-1]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[tuple[str, ...]] = []
         if isinstance(node, ast.ImportFrom):
-            if node.level == 1:
-                if node.module:
-                    found.add(node.module.split(".")[0])
-                else:  # "from . import x": a module, or a name of the package itself
-                    found.update(alias.name if alias.name in LAYERS else "__init__" for alias in node.names)
-            elif node.module and node.module.startswith("dodo_contract"):
-                parts = node.module.split(".")
-                found.add(parts[1] if len(parts) > 1 else "__init__")
+            if node.level:
+                base = here[: len(here) - (node.level - 1)] if node.level > 1 else here
+                module = tuple(node.module.split(".")) if node.module else ()
+                if module:
+                    targets.append((*base, *module))
+                else:
+                    targets.extend((*base, alias.name) for alias in node.names)
+            elif node.module and node.module.split(".")[0] == "dodo_contract":
+                targets.append(tuple(node.module.split(".")[1:]))
         elif isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == "dodo_contract":
-                    found.add(parts[1] if len(parts) > 1 else "__init__")
+            targets.extend(tuple(a.name.split(".")[1:]) for a in node.names if a.name.split(".")[0] == "dodo_contract")
+        for target in targets:
+            found.add(target[0] if target else "__init__")
     return found
 
 
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
 def test_every_module_has_a_layer() -> None:
-    assert {p.stem for p in PACKAGE.glob("*.py")} == set(LAYERS)
+    assert {_unit(p) for p in _modules()} == set(LAYERS)
+
+
+def test_no_module_is_outside_a_layer_folder_but_the_two_ends() -> None:
+    top = {p.stem for p in PACKAGE.glob("*.py")}
+    assert top == {"errors", "__init__"}
 
 
 def test_imports_only_flow_downwards() -> None:
     upward = []
-    for path in sorted(PACKAGE.glob("*.py")):
-        module = path.stem
+    for path in _modules():
+        unit = _unit(path)
         for imported in sorted(_imports(path)):
-            if imported in LAYERS and LAYERS[imported] > LAYERS[module]:
-                upward.append(f"{module} (layer {LAYERS[module]}) imports {imported} (layer {LAYERS[imported]})")
+            if imported in LAYERS and LAYERS[imported] > LAYERS[unit]:
+                upward.append(
+                    f"{path.relative_to(PACKAGE)} (layer {LAYERS[unit]}) imports {imported} (layer {LAYERS[imported]})"
+                )
     assert upward == []
+
+
+def test_the_import_walker_sees_relative_imports() -> None:
+    # A walker that misses "from ..engine.x import y" would pass the test above on any code.
+    assert "engine" in _imports(PACKAGE / "frontends" / "gate.py")
+    assert "errors" in _imports(PACKAGE / "contract" / "schemas.py") or "errors" in _imports(
+        PACKAGE / "contract" / "fixtures.py"
+    )

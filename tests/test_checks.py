@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dodo_contract.checks import (
+from dodo_contract.checks.core import (
     APPLIES_TO,
     CHECKS,
     NOT_JSON,
@@ -33,8 +33,8 @@ from dodo_contract.checks import (
     status_code_documented,
     valid_request_accepted,
 )
-from dodo_contract.fixtures import default_fixtures
-from dodo_contract.settings import ContractSettings
+from dodo_contract.contract.fixtures import default_fixtures
+from dodo_contract.contract.settings import ContractSettings
 
 JSON = {"content-type": "application/json"}
 REQUEST: dict[str, Any] = {
@@ -372,8 +372,8 @@ def test_run_checks_on_a_business_case(ctx: CheckContext) -> None:
 
 
 def test_fixture_request_may_be_refused_below_the_minimum_charge_only() -> None:
-    from dodo_contract.checks import CheckContext, Observation, fixture_request_succeeds
-    from dodo_contract.fixtures import load_fixtures
+    from dodo_contract.checks.core import CheckContext, Observation, fixture_request_succeeds
+    from dodo_contract.contract.fixtures import load_fixtures
 
     fx = load_fixtures({"products": [{"id": "free", "price": 0}, {"id": "paid", "price": 5000}]})
     ctx = CheckContext(fx)

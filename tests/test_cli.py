@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dodo_contract.cli import main
+from dodo_contract.frontends.cli import main
 
 VALID = {
     "billing": {"country": "US"},

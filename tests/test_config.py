@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dodo_contract.config import RunConfig, env_name, find_pyproject, resolve_config
 from dodo_contract.errors import ConfigError
+from dodo_contract.frontends.config import RunConfig, env_name, find_pyproject, resolve_config
 
 KEY = "sk_test_cfg_0123456789abcdef"
 

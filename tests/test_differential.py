@@ -23,7 +23,7 @@ from typing import Any
 import jsonschema
 
 from dodo_contract import validate_request
-from dodo_contract.schemas import country_codes, currency_codes, payment_method_types
+from dodo_contract.contract.schemas import country_codes, currency_codes, payment_method_types
 from tests import _shared
 
 SUBSET = _shared.SUBSET

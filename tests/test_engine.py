@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 from dodo_contract import ConfigError
-from dodo_contract._plan import business_requests, shrink_candidates
-from dodo_contract._transport import curl_command, retry_after_seconds
-from dodo_contract.engine import check_implementation
-from dodo_contract.faults import FAULTS
-from dodo_contract.fixtures import default_fixtures, load_fixtures
-from dodo_contract.mock import create_app, serve_mock
-from dodo_contract.schemas import payment_method_types
-from dodo_contract.strategies import INVALID_REQUEST_RULES, canonical_requests
-from dodo_contract.validator import validate_request
+from dodo_contract.contract.fixtures import default_fixtures, load_fixtures
+from dodo_contract.contract.schemas import payment_method_types
+from dodo_contract.engine._plan import business_requests, shrink_candidates
+from dodo_contract.engine._transport import curl_command, retry_after_seconds
+from dodo_contract.engine.engine import check_implementation
+from dodo_contract.generation.strategies import INVALID_REQUEST_RULES, canonical_requests
+from dodo_contract.mock.app import create_app, serve_mock
+from dodo_contract.mock.faults import FAULTS
+from dodo_contract.validation.validator import validate_request
 
 KEY = "sk_test_engine_0123456789abcdef"
 BUSINESS_RULES = (  # every business case the bundled catalog makes checkable
@@ -261,7 +261,7 @@ def test_transport_helpers() -> None:
 
 
 def test_allow_live_sends_only_a_few_canonical_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dodo_contract.engine as engine
+    import dodo_contract.engine.engine as engine
 
     monkeypatch.setattr(engine, "is_live_host", lambda url: True)  # pretend the loopback mock is the live host
     sent: list[str] = []
@@ -281,7 +281,7 @@ def test_time_budget_exhausted_before_coverage_is_an_error() -> None:
 
 
 def test_default_rate_limit_depends_on_the_host() -> None:
-    from dodo_contract._transport import DEFAULT_REMOTE_RATE, Transport
+    from dodo_contract.engine._transport import DEFAULT_REMOTE_RATE, Transport
 
     assert Transport("https://test.dodopayments.com", api_key=KEY).rate_limit == DEFAULT_REMOTE_RATE < 40
     assert Transport("http://127.0.0.1:8000", api_key=KEY).rate_limit is None

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from dodo_contract import mock as mock_module
 from dodo_contract.errors import ConfigError
-from dodo_contract.faults import FAULTS, Fault, get_fault
-from dodo_contract.mock import create_app
-from dodo_contract.validator import validate_error, validate_response
+from dodo_contract.mock import app as mock_module
+from dodo_contract.mock.app import create_app
+from dodo_contract.mock.faults import FAULTS, Fault, get_fault
+from dodo_contract.validation.validator import validate_error, validate_response
 
 KEY = "sk_test_fault_key_0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from dodo_contract import ConfigError, Fixtures, load_fixtures
-from dodo_contract.fixtures import default_fixtures
-from dodo_contract.schemas import country_codes, payment_method_types
+from dodo_contract.contract.fixtures import default_fixtures
+from dodo_contract.contract.schemas import country_codes, payment_method_types
 
 MINIMAL = {"products": [{"id": "prod_1", "price": 1000}]}
 

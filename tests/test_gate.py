@@ -1,4 +1,4 @@
-"""The gate and replay commands, driven through ``dodo_contract.cli.main`` against the reference mock."""
+"""The gate and replay commands, driven through ``dodo_contract.frontends.cli.main`` against the reference mock."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from dodo_contract import gate
-from dodo_contract.cli import main
-from dodo_contract.config import resolve_config
-from dodo_contract.mock import serve_mock
-from dodo_contract.outcome import ContractRun
+from dodo_contract.engine.outcome import ContractRun
+from dodo_contract.frontends import gate
+from dodo_contract.frontends.cli import main
+from dodo_contract.frontends.config import resolve_config
+from dodo_contract.mock.app import serve_mock
 
 KEY = "sk_test_gate_0123456789abcdef"
 FAST = ["--max-examples", "8", "--seed", "11"]
@@ -155,12 +155,12 @@ def test_progress_bar_only_on_a_terminal(faithful: str) -> None:
 
 
 def test_an_internal_error_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dodo_contract.engine
+    import dodo_contract.engine.engine
 
     def boom(*args: object, **kwargs: object) -> ContractRun:
         raise RuntimeError(f"bug while using {KEY}")
 
-    monkeypatch.setattr(dodo_contract.engine, "check_implementation", boom)
+    monkeypatch.setattr(dodo_contract.engine.engine, "check_implementation", boom)
     config = resolve_config({"base_url": "http://127.0.0.1:9", "api_key": KEY}, env={})
     run = gate.run_gate(config)
     assert run.verdict == "error"

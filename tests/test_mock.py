@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
-from dodo_contract import mock as mock_module
-from dodo_contract.cli import main
 from dodo_contract.errors import ConfigError
-from dodo_contract.faults import FAULTS
-from dodo_contract.mock import MAX_BODY_BYTES, create_app, serve_mock
-from dodo_contract.validator import validate_error, validate_response
+from dodo_contract.frontends.cli import main
+from dodo_contract.mock import app as mock_module
+from dodo_contract.mock.app import MAX_BODY_BYTES, create_app, serve_mock
+from dodo_contract.mock.faults import FAULTS
+from dodo_contract.validation.validator import validate_error, validate_response
 
 KEY = "sk_test_mock_key_0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -654,7 +654,7 @@ def test_bad_mock_options_exit_2_with_a_clear_message(argv: list[str], fragment:
 
 def _run_command(extra: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dodo_contract.cli", "mock", "--port", "0", *extra],
+        [sys.executable, "-m", "dodo_contract.frontends.cli", "mock", "--port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from _fault_server import PROXY, fault_server, free_port
 
-from dodo_contract.checks import CHECKS
-from dodo_contract.mock import serve_mock
+from dodo_contract.checks.core import CHECKS
+from dodo_contract.mock.app import serve_mock
 
 pytest_plugins = ["pytester"]
 
@@ -89,9 +89,10 @@ def test_fixtures_work_without_a_target_and_the_client_skips(pytester: pytest.Py
 
 def test_plugin_import_is_light() -> None:
     code = (
-        "import sys, dodo_contract.plugin; "
-        "heavy = [m for m in ('dodo_contract.engine', 'dodo_contract.report', 'dodo_contract.gate', "
-        "'dodo_contract.strategies', 'httpx', 'schemathesis', 'starlette') if m in sys.modules]; print(heavy)"
+        "import sys, dodo_contract.frontends.plugin; "
+        "heavy = [m for m in ('dodo_contract.engine.engine', 'dodo_contract.reports.report', "
+        "'dodo_contract.frontends.gate', 'dodo_contract.generation.strategies', 'httpx', 'schemathesis', "
+        "'starlette') if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

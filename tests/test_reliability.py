@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from _fault_server import DROP, HANG, PROXY, RESET, Reply, fault_server, free_port
 
-from dodo_contract.cli import main
-from dodo_contract.mock import serve_mock
-from dodo_contract.report import REPORT_FILES
+from dodo_contract.frontends.cli import main
+from dodo_contract.mock.app import serve_mock
+from dodo_contract.reports.report import REPORT_FILES
 
 KEY = "sk_test_reliability_0123456789"
 JSON = {"Content-Type": "application/json"}
@@ -131,7 +131,7 @@ def test_ctrl_c_mid_run_exits_2_and_keeps_complete_reports(mock_url: str, tmp_pa
             [
                 sys.executable,
                 "-m",
-                "dodo_contract.cli",
+                "dodo_contract.frontends.cli",
                 "gate",
                 "--base-url",
                 server.url,

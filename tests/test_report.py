@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from dodo_contract.engine.outcome import ContractRun, Exchange, Finding
 from dodo_contract.errors import REDACTED, ConfigError, Violation
-from dodo_contract.outcome import ContractRun, Exchange, Finding
-from dodo_contract.report import (
+from dodo_contract.reports.report import (
     REPORT_FILES,
     check_outcomes,
     format_summary,

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from dodo_contract import schemas
+from dodo_contract.contract import schemas
 from tests import _shared
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +177,7 @@ def test_an_installed_wheel_finds_its_schemas(tmp_path: Path) -> None:
         assert "dodo_contract/py.typed" in names
         archive.extractall(target)
     code = (
-        "import dodo_contract, dodo_contract.schemas as s;"
+        "import dodo_contract, dodo_contract.contract.schemas as s;"
         "print(s.schema_dir());"
         "print(','.join(v.rule for v in dodo_contract.validate_request({'billing': {}}).violations))"
     )

@@ -18,7 +18,7 @@ from schemathesis.checks import load_all_checks
 from schemathesis.core.parameters import ParameterLocation
 
 from dodo_contract.errors import ConfigError
-from dodo_contract.mock import serve_mock
+from dodo_contract.mock.app import serve_mock
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk_test_schemathesis_checks_key"
@@ -31,7 +31,7 @@ def sc() -> Iterator[ModuleType]:
     """The module, freshly registered; its checks and hook are unregistered afterwards (they are process-global)."""
     import schemathesis.hooks
 
-    module = importlib.import_module("dodo_contract.schemathesis_checks")
+    module = importlib.import_module("dodo_contract.frontends.schemathesis_checks")
     module = importlib.reload(module)
     yield module
     schemathesis.hooks.unregister(module.before_add_examples)
@@ -161,7 +161,7 @@ def test_bad_environment_fails_when_the_hooks_load(sc: ModuleType, tmp_path: Pat
 
 
 def test_importing_the_package_does_not_load_it() -> None:
-    code = "import sys, dodo_contract; print('dodo_contract.schemathesis_checks' in sys.modules)"
+    code = "import sys, dodo_contract; print('dodo_contract.frontends.schemathesis_checks' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
 

@@ -19,7 +19,7 @@ dodopayments = pytest.importorskip("dodopayments")
 
 from dodopayments.types import PaymentCreateResponse  # noqa: E402
 
-from dodo_contract.mock import MockServer, serve_mock  # noqa: E402
+from dodo_contract.mock.app import MockServer, serve_mock  # noqa: E402
 
 KEY = "sk_test_sdk_interop_0123456789"
 CASES = Path(__file__).parent / "cases" / "mock"

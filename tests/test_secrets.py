@@ -12,8 +12,8 @@ import httpx
 import pytest
 from _fault_server import Reply, fault_server
 
-from dodo_contract.cli import main
-from dodo_contract.mock import serve_mock
+from dodo_contract.frontends.cli import main
+from dodo_contract.mock.app import serve_mock
 
 pytest_plugins = ["pytester"]
 
@@ -107,7 +107,7 @@ def test_gate_with_the_key_in_the_environment_and_a_bad_option(tmp_path: Path, m
 def test_embedded_mock_key_is_redacted_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     captured: list[str] = []
-    import dodo_contract.gate as gate_module
+    import dodo_contract.frontends.gate as gate_module
 
     real = gate_module.secrets.token_hex
 

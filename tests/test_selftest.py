@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dodo_contract import ConfigError
-from dodo_contract.faults import FAULTS
-from dodo_contract.selftest import FAITHFUL, SelftestRow, selftest
+from dodo_contract.frontends.selftest import FAITHFUL, SelftestRow, selftest
+from dodo_contract.mock.faults import FAULTS
 
 
 def test_every_fault_is_caught_and_the_faithful_mock_passes() -> None:

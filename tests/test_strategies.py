@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.strategies import SearchStrategy
 
-from dodo_contract.fixtures import Fixtures, default_fixtures, load_fixtures
-from dodo_contract.schemas import payment_method_types
-from dodo_contract.strategies import (
+from dodo_contract.contract.fixtures import Fixtures, default_fixtures, load_fixtures
+from dodo_contract.contract.schemas import payment_method_types
+from dodo_contract.generation.strategies import (
     INVALID_REQUEST_RULES,
     INVALID_RESPONSE_RULES,
     InvalidCase,
@@ -24,7 +24,7 @@ from dodo_contract.strategies import (
     valid_requests,
     valid_responses,
 )
-from dodo_contract.validator import ValidationResult, known_rules, validate_request, validate_response
+from dodo_contract.validation.validator import ValidationResult, known_rules, validate_request, validate_response
 
 INT32_MAX = 2**31 - 1
 EMAIL = re.compile(r"^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -173,7 +173,7 @@ def test_valid_requests_explore_the_contract() -> None:
 
 
 def open_request_schema() -> Any:
-    from dodo_contract.schemas import REQUEST, schema_dir
+    from dodo_contract.contract.schemas import REQUEST, schema_dir
 
     return (schema_dir() / f"{REQUEST}.json").open(encoding="utf-8")
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dodo_contract import ContractViolation, Violation, validate_error, validate_request, validate_response
 from dodo_contract.errors import pointer_sort_key
-from dodo_contract.validator import known_rules
+from dodo_contract.validation.validator import known_rules
 from tests import _shared
 
 CASES = Path(__file__).parent / "cases"

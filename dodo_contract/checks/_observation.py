@@ -1,0 +1,80 @@
+"""The data the contract checks read: one observed exchange (``Observation``), the run's ``CheckContext``, helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..contract.fixtures import Fixtures
+from ..contract.settings import ContractSettings
+from ..errors import Violation
+
+Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business"]
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON: Any = _NotJson()  # the body of an answer that is not JSON (or not UTF-8)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One request as sent and the answer as received, in the form the checks read.
+
+    ``request`` is the JSON value sent (None when the body was not JSON); ``body`` the parsed answer, or
+    ``NOT_JSON``; ``headers`` have lower-case names. ``status`` is None when no answer came; ``error_kind`` is
+    then ``timeout``, ``connection`` or ``protocol`` and ``error`` says why. ``rule``/``pointer``/``label``
+    describe what an ``invalid`` or ``auth`` request broke. ``received_at`` is the epoch time of the answer.
+    """
+
+    kind: Kind
+    request: Any
+    status: int | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = NOT_JSON
+    elapsed_ms: float | None = None
+    error: str | None = None
+    error_kind: str = ""
+    rule: str = ""
+    pointer: str = ""
+    label: str = ""
+    received_at: float = 0.0
+
+
+@dataclass(slots=True)
+class CheckContext:
+    """What the checks judge against: fixtures, settings, the latency budget, and run-wide state."""
+
+    fixtures: Fixtures
+    settings: ContractSettings = field(default_factory=ContractSettings)
+    latency_budget_ms: float = 2000.0
+    payment_ids: dict[str, int] = field(default_factory=dict)  # payment_id -> how many times seen
+    new_customers: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # email -> first (name, phone) sent
+
+
+CheckFn = Callable[[Observation, CheckContext], list[Violation]]
+
+
+def _v(pointer: str, rule: str, keyword: str, message: str) -> list[Violation]:
+    return [Violation(pointer, rule, keyword, message)]
+
+
+def _code(obs: Observation) -> str | None:
+    body = obs.body
+    if isinstance(body, dict) and isinstance(body.get("code"), str):
+        code: str = body["code"]
+        return code
+    return None
+
+
+def _documented(ctx: CheckContext) -> str:
+    return ", ".join(str(s) for s in sorted(ctx.settings.documented_statuses))
+
+
+def _code_suffix(obs: Observation) -> str:
+    code = _code(obs)
+    return f" ({code})" if code else ""

@@ -1,0 +1,317 @@
+"""The contract checks: one small function per rule, each judging one observed exchange.
+
+Every check has the signature ``check(obs, ctx) -> list[Violation]`` and returns no violations when it does not
+apply (wrong kind of request, no answer...). ``CHECKS`` maps the shared check names to the functions and
+``APPLIES_TO`` says which kinds of request each judges: ``auth`` (the auth probe), ``canonical`` (built only from
+the fixtures), ``invalid`` (labelled, breaks one rule), ``valid`` (generated, schema- and business-valid) and
+``fuzz`` (schema-valid but not built from the fixtures, e.g. by Schemathesis: only the generic checks apply, as a
+faithful server may refuse it for reasons the schema does not state) and ``business`` (schema-valid, but breaks one
+business rule the fixtures make checkable: an unknown product, an unsupported country...).
+
+Response-side rule ids are prefixed (``response.customer.email.required``) so they never collide with the
+request rule ids that ``invalid_request_rejected`` reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..contract.fixtures import Fixtures
+from ..errors import Violation
+from ..validation.validator import validate_error, validate_response
+from ._observation import NOT_JSON, CheckContext, CheckFn, Kind, Observation, _code, _code_suffix, _documented, _v
+from ._reflection import discount_applied, payment_id_unique, payment_link_present, request_values_reflected
+
+__all__ = [
+    "APPLIES_TO",
+    "CHECKS",
+    "NOT_JSON",
+    "CheckContext",
+    "CheckFn",
+    "Kind",
+    "Observation",
+    "auth_required",
+    "business_rules_enforced",
+    "content_type_json",
+    "discount_applied",
+    "error_code_documented",
+    "error_schema_conformance",
+    "fixture_request_succeeds",
+    "invalid_request_rejected",
+    "latency_budget",
+    "no_server_error",
+    "payment_id_unique",
+    "payment_link_present",
+    "request_values_reflected",
+    "response_received",
+    "response_schema_conformance",
+    "run_checks",
+    "status_code_documented",
+    "valid_request_accepted",
+]
+
+
+def response_received(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """Every request gets a readable answer: timeouts, connection errors and unparseable 200 bodies are violations."""
+    if obs.status == 200 and obs.body is NOT_JSON:
+        return _v("", "response.unreadable", "json", "the 200 body is not readable JSON (cut short or garbled)")
+    if obs.status is not None:
+        return []
+    kind = obs.error_kind or "connection"
+    return _v("", f"response.{kind}", kind, f"no answer: {obs.error or 'unknown error'}")
+
+
+def no_server_error(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """No answer is a 5xx."""
+    if obs.status is None or obs.status < 500:
+        return []
+    return _v("", "status.server_error", "status", f"server error {obs.status}{_code_suffix(obs)}")
+
+
+def status_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """The status is one the contract documents (200, 422, 401)."""
+    if obs.status is None or obs.status in ctx.settings.documented_statuses:
+        return []
+    return _v("", "status.documented", "status", f"status {obs.status} is not documented (only {_documented(ctx)})")
+
+
+def latency_budget(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """Each answer arrives within the latency budget."""
+    if obs.status is None or obs.elapsed_ms is None or obs.elapsed_ms <= ctx.latency_budget_ms:
+        return []
+    return _v(
+        "",
+        "latency.budget",
+        "latency",
+        f"answered in {obs.elapsed_ms:.0f} ms, over the budget of {ctx.latency_budget_ms:.0f} ms",
+    )
+
+
+def content_type_json(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """Documented answers are ``application/json`` (or a ``+json`` type)."""
+    if obs.status is None or obs.status not in ctx.settings.documented_statuses:
+        return []
+    raw = obs.headers.get("content-type", "")
+    media = raw.split(";", 1)[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return []
+    shown = repr(raw) if raw else "no Content-Type"
+    return _v("", "content_type.json", "content-type", f"{obs.status} answer has {shown}, expected application/json")
+
+
+def response_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A 200 body conforms to ``CreateOneTimePaymentResponse`` (unknown keys and omitted optional keys allowed)."""
+    if obs.status != 200 or obs.body is NOT_JSON:  # an unreadable 200 is response_received's finding
+        return []
+    return [
+        Violation(v.pointer, f"response.{v.rule}", v.keyword, v.message) for v in validate_response(obs.body).violations
+    ]
+
+
+def error_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A 422/401 body is an object with string ``code`` and ``message``."""
+    if obs.status not in (ctx.settings.invalid_status, ctx.settings.auth_status) or obs.status == 200:
+        return []
+    if obs.body is NOT_JSON:
+        return _v("", "error.body.json", "json", f"{obs.status} body is not JSON; expected {{code, message}}")
+    return [Violation(v.pointer, f"error.{v.rule}", v.keyword, v.message) for v in validate_error(obs.body).violations]
+
+
+def error_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """The error ``code`` of a 422/401 is one of the codes Dodo documents."""
+    if obs.status not in (ctx.settings.invalid_status, ctx.settings.auth_status) or obs.status == 200:
+        return []
+    code = _code(obs)
+    if code is None or code in ctx.settings.documented_codes:
+        return []  # a missing/non-string code is error_schema_conformance's finding
+    return _v("/code", "error.code.documented", "enum", f"error code {code!r} is not a documented Dodo error code")
+
+
+def valid_request_accepted(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A schema-valid request gets 200, or 422 with a business code that its content does not contradict."""
+    if obs.status is None or obs.status == 200:
+        return []
+    if obs.status != ctx.settings.invalid_status:
+        return _v(
+            "",
+            "valid.status",
+            "status",
+            f"schema-valid request got {obs.status}{_code_suffix(obs)}; expected 200 or a business refusal",
+        )
+    code = _code(obs)
+    if code is None:
+        return []  # no code to judge: error_schema_conformance reports the body
+    if code in ctx.settings.schema_codes:
+        return _v("/code", "valid.rejected_as_invalid", "status", f"schema-valid request refused as invalid ({code})")
+    if code not in ctx.settings.business_codes:
+        return _v(
+            "/code",
+            "valid.refusal_code",
+            "enum",
+            f"schema-valid request refused with {code!r}, which is not a business error code",
+        )
+    why = _contradiction(code, obs.request, ctx.fixtures)
+    if why:
+        return _v("/code", "valid.refusal_contradicts_fixtures", "business", f"refused with {code}, but {why}")
+    return []
+
+
+def _contradiction(code: str, request: Any, fx: Fixtures | None) -> str:
+    # Only refusals the request (or, when given, the fixtures) clearly contradicts; anything else passes.
+    if not isinstance(request, dict):
+        return ""
+    cart = request.get("product_cart")
+    items = [i for i in cart if isinstance(i, dict)] if isinstance(cart, list) else []
+    if code == "PRODUCT_CART_EMPTY" and items:
+        return f"product_cart has {len(items)} item(s)"
+    metadata = request.get("metadata")
+    if code == "MAXIMUM_KEYS_REACHED" and (not isinstance(metadata, dict) or len(metadata) <= 50):
+        return f"metadata has {len(metadata) if isinstance(metadata, dict) else 0} keys (at most 50 allowed)"
+    if fx is None:
+        return ""
+    billing = request.get("billing")
+    country = billing.get("country") if isinstance(billing, dict) else None
+    if code == "UNSUPPORTED_COUNTRY" and country in fx.supported_countries:
+        return f"{country} is supported according to the fixtures"
+    discount = request.get("discount_code")
+    if code == "INVALID_DISCOUNT_CODE" and isinstance(discount, str) and fx.discount(discount):
+        return f"{discount!r} is a fixture discount code"
+    tax_id = request.get("tax_id")
+    if code == "INVALID_TAX_ID" and tax_id in fx.tax_ids:
+        return f"{tax_id!r} is a fixture tax id"
+    currency = request.get("billing_currency")
+    if code == "UNSUPPORTED_CURRENCY" and currency in fx.billing_currencies:
+        return f"{currency} is a fixture billing currency"
+    if code == "NOT_FOUND" and items and all(fx.product(str(i.get("product_id"))) for i in items):
+        customer = request.get("customer")
+        cid = customer.get("customer_id") if isinstance(customer, dict) else None
+        if cid is None or (isinstance(cid, str) and fx.customer(cid)):
+            pm = request.get("payment_method_id")
+            known = fx.customer(cid) if isinstance(cid, str) else None
+            if pm is None or (known is not None and pm in known.payment_method_ids):
+                return "every product, customer and payment method id is in the fixtures"
+    return ""
+
+
+def fixture_request_succeeds(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A canonical request built only from fixtures gets 200.
+
+    One refusal is tolerated: ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT`` when the fixtures price the cart below
+    ``settings.minimum_charge`` (Dodo documents a minimum charge without saying how much; a free product can
+    legitimately be refused).
+    """
+    if obs.status is None or obs.status == 200:
+        return []
+    if _code(obs) == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT" and _catalog_total(obs.request, ctx) < (
+        ctx.settings.minimum_charge
+    ):
+        return []
+    return _v(
+        "",
+        "fixture.refused",
+        "status",
+        f"canonical request ({obs.label or 'built from fixtures'}) got {obs.status}{_code_suffix(obs)}",
+    )
+
+
+def _catalog_total(request: Any, ctx: CheckContext) -> int:
+    cart = request.get("product_cart") if isinstance(request, dict) else None
+    lines = [ctx.fixtures.line_total(item) for item in (cart if isinstance(cart, list) else [])]
+    return 2**31 if None in lines else sum(t for t in lines if t is not None)  # not a catalog cart: nothing to excuse
+
+
+def invalid_request_rejected(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A request breaking one rule gets exactly 422 (not 400, not 500, not 200)."""
+    expected = ctx.settings.invalid_status
+    if obs.status is None or obs.status == expected:
+        return []
+    what = obs.label or f"breaks {obs.rule}"
+    return _v(
+        obs.pointer,
+        obs.rule or "invalid",
+        "status",
+        f"invalid request ({what}) got {obs.status}{_code_suffix(obs)}, expected exactly {expected}",
+    )
+
+
+def business_rules_enforced(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A schema-valid request breaking one business rule gets exactly 422 with a business error code.
+
+    Any business code will do (the docs do not map every rule to one code), unless the request itself refutes it.
+    """
+    if obs.status is None:
+        return []
+    what, rule, expected = obs.label or obs.rule, obs.rule or "business", ctx.settings.invalid_status
+    if obs.status == 200:
+        return _v(obs.pointer, rule, "business", f"accepted a request that breaks a business rule: {what}")
+    if obs.status != expected:
+        got = f"{obs.status}{_code_suffix(obs)}"
+        return _v(
+            obs.pointer, rule, "status", f"request breaking a business rule ({what}) got {got}, expected {expected}"
+        )
+    code = _code(obs)
+    if code is None:
+        return []  # no code to judge: error_schema_conformance reports the body
+    if code in ctx.settings.schema_codes:
+        return _v("/code", rule, "code", f"schema-valid request refused as malformed ({code}): {what}")
+    if code not in ctx.settings.business_codes:
+        return _v("/code", rule, "enum", f"{what}: refused with {code!r}, which is not a business error code")
+    why = _contradiction(code, obs.request, None)
+    return _v("/code", rule, "business", f"{what}: refused with {code}, but {why}") if why else []
+
+
+def auth_required(obs: Observation, ctx: CheckContext) -> list[Violation]:
+    """A request with a missing or wrong API key gets 401."""
+    expected = ctx.settings.auth_status
+    if obs.status is None or obs.status == expected:
+        return []
+    return _v(
+        "",
+        obs.rule or "auth.required",
+        "status",
+        f"request with {obs.label or 'a bad API key'} got {obs.status}, expected {expected}",
+    )
+
+
+CHECKS: dict[str, CheckFn] = {
+    "response_received": response_received,
+    "no_server_error": no_server_error,
+    "status_code_documented": status_code_documented,
+    "latency_budget": latency_budget,
+    "content_type_json": content_type_json,
+    "response_schema_conformance": response_schema_conformance,
+    "error_schema_conformance": error_schema_conformance,
+    "error_code_documented": error_code_documented,
+    "valid_request_accepted": valid_request_accepted,
+    "fixture_request_succeeds": fixture_request_succeeds,
+    "invalid_request_rejected": invalid_request_rejected,
+    "request_values_reflected": request_values_reflected,
+    "payment_link_present": payment_link_present,
+    "discount_applied": discount_applied,
+    "payment_id_unique": payment_id_unique,
+    "auth_required": auth_required,
+    "business_rules_enforced": business_rules_enforced,
+}
+
+_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business"})
+_OK: frozenset[Kind] = frozenset({"canonical", "valid"})
+APPLIES_TO: dict[str, frozenset[Kind]] = {
+    **dict.fromkeys(CHECKS, _ALL),
+    "valid_request_accepted": frozenset({"valid"}),
+    "fixture_request_succeeds": frozenset({"canonical"}),
+    "invalid_request_rejected": frozenset({"invalid"}),
+    "request_values_reflected": _OK,
+    "payment_link_present": _OK,
+    "discount_applied": _OK,
+    "auth_required": frozenset({"auth"}),
+    "business_rules_enforced": frozenset({"business"}),
+}
+
+
+def run_checks(obs: Observation, ctx: CheckContext, names: tuple[str, ...]) -> list[tuple[str, Violation]]:
+    """Run the named checks that apply to ``obs.kind``; return (check name, violation) pairs in check order."""
+    out: list[tuple[str, Violation]] = []
+    for name in names:
+        if obs.kind in APPLIES_TO[name]:
+            out.extend((name, v) for v in CHECKS[name](obs, ctx))
+    return out

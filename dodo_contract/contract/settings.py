@@ -1,0 +1,53 @@
+"""The inferred facts a contract run relies on, gathered in one object users can override.
+
+Dodo's spec does not state which HTTP status a schema violation or a missing key gets, nor which error codes
+mean a business refusal; API_NOTES marks these ``[INFERRED]``. Each is a field here, so a user who knows better
+passes ``settings=ContractSettings(invalid_status=400)`` (or ``dataclasses.replace``) instead of patching code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+from .schemas import BUSINESS_ERROR_CODES, DOCUMENTED_ERROR_CODES, SCHEMA_ERROR_CODES
+
+__all__ = ["ContractSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSettings:
+    """Statuses, error codes and limits the checks judge against (defaults follow API_NOTES).
+
+    ``documented_statuses``: the only statuses an answer may have. ``invalid_status``: the status a schema-invalid
+    request must get. ``auth_status``: the status of a missing or wrong key. ``business_codes``: error codes a
+    schema-valid request may be refused with (422); ``schema_codes``: codes meaning "your body is invalid", which a
+    valid request must never get; ``documented_codes``: every code an error body may carry.
+    ``expires_on_skew_s``: clock skew tolerated when checking that a payment link's ``expires_on`` is in the future.
+    ``max_retries_429`` / ``max_retry_after_s``: how often and how long to wait on ``429 Too Many Requests``.
+    ``stall_limit``: after this many answers that time out or exceed the latency budget, stop sending (the evidence
+    is in; a stalling server must not stretch a run to minutes). ``minimum_charge``: a canonical cart the fixtures
+    price below this (smallest currency unit) may be refused with ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT``.
+    """
+
+    documented_statuses: frozenset[int] = frozenset({200, 422, 401})
+    invalid_status: int = 422
+    auth_status: int = 401
+    business_codes: frozenset[str] = BUSINESS_ERROR_CODES
+    schema_codes: frozenset[str] = SCHEMA_ERROR_CODES
+    documented_codes: frozenset[str] = DOCUMENTED_ERROR_CODES
+    expires_on_skew_s: float = 120.0
+    max_retries_429: int = 3
+    max_retry_after_s: float = 30.0
+    stall_limit: int = 3
+    minimum_charge: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("invalid_status", "auth_status"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 100 <= value <= 599:
+                raise ConfigError(f"settings.{name}: must be an HTTP status (100-599), got {value!r}")
+        if self.max_retries_429 < 0 or self.stall_limit < 1:
+            raise ConfigError("settings: max_retries_429 must be >= 0 and stall_limit >= 1")
+        if self.invalid_status not in self.documented_statuses or self.auth_status not in self.documented_statuses:
+            raise ConfigError("settings: invalid_status and auth_status must be among documented_statuses")

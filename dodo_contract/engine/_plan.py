@@ -1,0 +1,336 @@
+"""Build the requests of a contract run, deterministically from a seed, before anything is sent.
+
+Hypothesis strategies are drawn through a derandomised ``@given`` pinned with ``@seed``: the same seed, fixtures
+and package version give the same request bytes. Also the business-invalid cases (``business_requests``) and the
+greedy shrinker's candidate moves.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from ..checks.core import Kind
+from ..contract.fixtures import Fixtures
+from ..contract.schemas import REQUEST, currency_codes, dereferenced, payment_method_types
+from ..validation.validator import validate_request
+from ._transport import AuthMode
+
+__all__ = ["Case", "business_requests", "draw", "encode", "plan_cases", "shrink_candidates"]
+
+T = TypeVar("T")
+LIVE_REQUEST_BUDGET = 3  # live mode creates real payments: a handful of canonical requests at most
+_REQUIRED = ("product_cart", "customer", "billing")
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One request to send: its kind, exact body bytes, the JSON value (None if not JSON) and its label."""
+
+    kind: Kind
+    body: bytes
+    payload: Any
+    label: str
+    rule: str = ""
+    pointer: str = ""
+    auth: AuthMode = "key"
+
+
+def encode(payload: Any) -> bytes:
+    """Serialise a JSON value the one way the engine always does (UTF-8, compact, key order kept)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def draw(strategy: Any, n: int, seed: int) -> list[Any]:
+    """Draw up to ``n`` examples from a Hypothesis strategy, reproducibly for ``seed``."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as pin_seed
+
+    out: list[Any] = []
+
+    @pin_seed(seed)
+    @settings(
+        max_examples=n,
+        database=None,
+        derandomize=False,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        out.append(copy.deepcopy(value))
+
+    collect()
+    return out[:n]
+
+
+def plan_cases(
+    fixtures: Fixtures,
+    *,
+    seed: int,
+    max_examples: int,
+    per_rule: int,
+    rules: tuple[str, ...] | None = None,
+    live: bool = False,
+) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
+    """Return (auth, canonical, business, invalid, valid) cases; ``live`` keeps only a few canonical ones.
+
+    The last few plans are cached (runs with the same options, e.g. a self-test, send the same requests).
+    """
+    planned = _plan_cached(fixtures, seed, max_examples, per_rule, rules, live)
+    return list(planned[0]), list(planned[1]), list(planned[2]), list(planned[3]), list(planned[4])
+
+
+@lru_cache(maxsize=4)
+def _plan_cached(
+    fixtures: Fixtures, seed: int, max_examples: int, per_rule: int, rules: tuple[str, ...] | None, live: bool
+) -> tuple[tuple[Case, ...], ...]:
+    return tuple(tuple(cases) for cases in _plan(fixtures, seed, max_examples, per_rule, rules, live))
+
+
+def _plan(
+    fixtures: Fixtures, seed: int, max_examples: int, per_rule: int, rules: tuple[str, ...] | None, live: bool
+) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
+    from ..generation import strategies
+
+    canonical = [Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures)]
+    if live:
+        return [], canonical[:LIVE_REQUEST_BUDGET], [], [], []
+    probe = canonical[0].payload if canonical else None
+    auth = [
+        Case("auth", encode(probe), probe, "no Authorization header", rule="auth.missing_key", auth="missing"),
+        Case("auth", encode(probe), probe, "a wrong API key", rule="auth.wrong_key", auth="wrong"),
+    ]
+    business = [
+        Case("business", encode(p), p, label, rule=rule, pointer=pointer)
+        for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed)
+    ]
+    invalid: list[Case] = []
+    chosen = strategies.INVALID_REQUEST_RULES if rules is None else rules
+    for index, rule in enumerate(chosen):
+        seen: set[bytes] = set()
+        for inv in draw(strategies.invalid_requests(fixtures, rules=[rule]), per_rule, seed + 7919 * (index + 1)):
+            if inv.body in seen:
+                continue
+            seen.add(inv.body)
+            invalid.append(Case("invalid", inv.body, inv.payload, inv.description, rule=inv.rule, pointer=inv.pointer))
+    valid = (
+        [Case("valid", encode(p), p, f"edge: {name}") for name, p in edge_requests(probe, fixtures)]
+        if max_examples
+        else []
+    )
+    valid += [
+        Case("valid", encode(p), p, f"generated valid request #{i + 1}")
+        for i, p in enumerate(draw(strategies.valid_requests(fixtures), max_examples, seed))
+    ]
+    return auth, canonical, business, invalid, valid
+
+
+def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Return (rule, pointer, label, request) variants of a canonical request that each break one business rule.
+
+    Each stays schema-valid and breaks a rule the fixtures make checkable: unknown ids are synthetic (derived from
+    ``seed``, never in the fixtures); account settings (currencies, countries, payment methods) are only tested
+    when the fixtures declare them. No tax-id case: tax ids are validated by format, not against a list.
+    """
+    if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
+        return []
+    fx = fixtures
+    tag = hashlib.sha256(f"dodo-contract:{seed}".encode()).hexdigest()[:10]
+    item = {k: v for k, v in base["product_cart"][0].items() if k in ("product_id", "quantity")}
+    out: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    def add(rule: str, pointer: str, label: str, request: dict[str, Any]) -> None:
+        out.append((rule, pointer, label, {**base, **request}))
+
+    product = _unknown("prod_dodo_contract_unknown_" + tag, {p.id for p in fx.products})
+    cart = [{**item, "product_id": product}]
+    add(
+        "business.unknown_product",
+        "/product_cart/0/product_id",
+        f"unknown product_id {product!r}",
+        {"product_cart": cart},
+    )
+    customer = _unknown("cus_dodo_contract_unknown_" + tag, {c.id for c in fx.customers})
+    add(
+        "business.unknown_customer",
+        "/customer/customer_id",
+        f"unknown customer_id {customer!r}",
+        {"customer": {"customer_id": customer}},
+    )
+    code = _unknown("DODO_CONTRACT_UNKNOWN_" + tag.upper(), {d.code.casefold() for d in fx.discounts})
+    add("business.unknown_discount_code", "/discount_code", f"unknown discount_code {code!r}", {"discount_code": code})
+    pwyw = next((p for p in fx.products if p.pay_what_you_want), None)
+    if pwyw is not None:
+        cart = [{"product_id": pwyw.id, "quantity": 1}]
+        add(
+            "business.pwyw_amount_missing",
+            "/product_cart/0",
+            f"pay-what-you-want product {pwyw.id!r} without amount",
+            {"product_cart": cart},
+        )
+    floor = next((p for p in fx.products if p.pay_what_you_want and p.min_amount > 0), None)
+    if floor is not None:
+        cart = [{"product_id": floor.id, "quantity": 1, "amount": floor.min_amount - 1}]
+        add(
+            "business.pwyw_amount_below_minimum",
+            "/product_cart/0/amount",
+            f"amount {floor.min_amount - 1} below the minimum {floor.min_amount} of {floor.id!r}",
+            {"product_cart": cart},
+        )
+    if fx.customers:
+        owner = fx.customers[0]
+        # Another customer's real method is the likelier bug (only existence checked); else a made-up one.
+        others = [m for c in fx.customers[1:] for m in c.payment_method_ids if m not in owner.payment_method_ids]
+        method = others[0] if others else _unknown("pm_dodo_contract_unknown_" + tag, set(owner.payment_method_ids))
+        add(
+            "business.foreign_payment_method",
+            "/payment_method_id",
+            f"payment_method_id {method!r} does not belong to customer {owner.id!r}",
+            {"customer": {"customer_id": owner.id}, "payment_method_id": method},
+        )
+    if "unsupported_countries" in fx.declared and fx.unsupported_countries:
+        country = fx.unsupported_countries[0]
+        add(
+            "business.unsupported_country",
+            "/billing/country",
+            f"billing.country {country} is unsupported",
+            {"billing": {**base["billing"], "country": country}},
+        )
+    if "billing_currencies" in fx.declared:
+        codes, avoid = currency_codes(), set(fx.billing_currencies) | {p.currency for p in fx.products}
+        currency = next((c for c in ("EUR", "GBP", "JPY", *codes) if c in codes and c not in avoid), None)
+        if currency is not None:
+            add(
+                "business.unsupported_currency",
+                "/billing_currency",
+                f"billing_currency {currency} is not a billing currency",
+                {"billing_currency": currency},
+            )
+    disabled = [m for m in payment_method_types() if m not in fx.enabled_payment_methods]
+    if "enabled_payment_methods" in fx.declared and disabled:
+        add(
+            "business.no_eligible_payment_method",
+            "/allowed_payment_method_types",
+            f"allowed_payment_method_types [{disabled[0]!r}] is not enabled",
+            {"allowed_payment_method_types": disabled[:1]},
+        )
+    return [case for case in out if validate_request(case[3]).ok]
+
+
+def _unknown(candidate: str, taken: set[str]) -> str:
+    while candidate in taken or candidate.casefold() in taken:
+        candidate += "_x"
+    return candidate
+
+
+def _nullable_top() -> tuple[str, ...]:
+    """Return the request's top-level fields that may be ``null``, read from the schema (not restated here)."""
+    props = dereferenced(REQUEST)["properties"]
+    return tuple(k for k, v in props.items() if isinstance(v.get("type"), list) and "null" in v["type"])
+
+
+def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
+    """Return named valid variants of a canonical request at the contract's edges (nulls, limits, unicode).
+
+    Random generation reaches these only sometimes; a run must always try them, whatever ``max_examples``.
+    """
+    if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
+        return []
+    item = dict(base["product_cart"][0])
+    out: list[tuple[str, Any]] = [
+        ("quantity 0 next to quantity 1", {**base, "product_cart": [item, {**item, "quantity": 0}]}),
+        (
+            "every nullable field null",
+            {
+                **base,
+                **dict.fromkeys(_nullable_top()),
+                "customer": {"email": "nulls@example.com", "name": None, "phone_number": None},
+                "billing": {**base["billing"], "city": None, "state": None, "street": None, "zipcode": None},
+            },
+        ),
+        ("100-item cart", {**base, "product_cart": [dict(item) for _ in range(100)]}),
+        (
+            "50 metadata pairs at the length limits",
+            {**base, "metadata": {f"{i:02d}" + "k" * 38: "v" * 500 for i in range(50)}},
+        ),
+        (
+            "unicode text",
+            {
+                **base,
+                "customer": {"email": "zoe@example.com", "name": "Zoë Ünlü 小龍 🦤", "phone_number": "+4915112345678"},
+                "billing": {**base["billing"], "city": "Zürich", "street": "Øster Allé 5"},
+                "metadata": {"note": "注文 #42 — emoji 🦤"},
+            },
+        ),
+        (
+            "customer_id and email together (read as an existing customer)",
+            {**base, "customer": {"customer_id": fixtures.customers[0].id, "email": fixtures.customers[0].email}}
+            if fixtures.customers
+            else None,
+        ),
+        ("unknown extra keys", {**base, "x_unknown": {"nested": [1, 2]}, "another_unknown": None}),
+        (
+            "booleans set",
+            {
+                **base,
+                "show_saved_payment_methods": True,
+                "redirect_immediately": False,
+                "force_3ds": True,
+                "short_link": False,
+            },
+        ),
+    ]
+    return [(name, p) for name, p in out if p is not None and validate_request(p).ok]
+
+
+def still_qualifies(candidate: Any, case: Case) -> bool:
+    """True when a shrunk candidate is still the same kind of request (valid, or breaking ``case.rule``)."""
+    result = validate_request(candidate)
+    if case.kind == "valid":
+        return result.ok
+    return any(v.rule == case.rule for v in result.violations)
+
+
+def shrink_candidates(payload: Any) -> Iterator[Any]:
+    """Yield smaller variants of a request body, biggest cuts first (optional keys, cart items, metadata)."""
+    if not isinstance(payload, dict):
+        return
+    for key in list(payload):
+        if key not in _REQUIRED:
+            yield {k: v for k, v in payload.items() if k != key}
+    cart = payload.get("product_cart")
+    if isinstance(cart, list) and len(cart) > 1:
+        for part in (cart[:1], cart[-1:], cart[: len(cart) // 2], cart[len(cart) // 2 :]):
+            yield {**payload, "product_cart": part}
+        for i in range(min(len(cart), 10)):
+            yield {**payload, "product_cart": cart[:i] + cart[i + 1 :]}
+    meta = payload.get("metadata")
+    if isinstance(meta, dict) and len(meta) > 1:
+        items = list(meta.items())
+        for part in (items[:1], items[-1:], items[: len(items) // 2], items[len(items) // 2 :]):
+            yield {**payload, "metadata": dict(part)}
+    for key in ("billing", "customer"):
+        node = payload.get(key)
+        if isinstance(node, dict):
+            for sub in list(node):
+                if sub not in ("country", "customer_id", "email"):
+                    yield {**payload, key: {k: v for k, v in node.items() if k != sub}}
+            if key == "customer" and "customer_id" in node and "email" in node:
+                yield {**payload, key: {"customer_id": node["customer_id"]}}
+    if isinstance(cart, list):
+        for i, item in enumerate(cart[:10]):
+            if isinstance(item, dict):
+                for sub in list(item):
+                    if sub not in ("product_id", "quantity"):
+                        smaller = {k: v for k, v in item.items() if k != sub}
+                        yield {**payload, "product_cart": [*cart[:i], smaller, *cart[i + 1 :]]}

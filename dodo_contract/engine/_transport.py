@@ -1,0 +1,288 @@
+"""Send ``POST /payments`` to a base URL or an in-process ASGI app: rate limit, 429 retries, timeouts, redaction.
+
+Only this module touches the network. It never sends anything but ``POST <base>/payments``; the Authorization
+header is the caller's key unless the engine's auth probe asks for a missing or wrong one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import json
+import shlex
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..contract.settings import ContractSettings
+from ..errors import ConfigError, redact
+
+__all__ = [
+    "LIVE_HOSTS",
+    "AuthMode",
+    "BudgetExhausted",
+    "Raw",
+    "Transport",
+    "curl_command",
+    "is_live_host",
+    "is_loopback",
+    "redact_json",
+]
+
+AuthMode = Literal["key", "missing", "wrong"]
+LIVE_HOSTS = frozenset({"live.dodopayments.com"})
+WRONG_KEY = "dodo-contract-wrong-key-0000000000000000"
+DEFAULT_REMOTE_RATE = 20.0  # requests/s: half of Dodo's documented 40 req/s burst for the default tier
+_IN_PROCESS_URL = "http://dodo-contract.invalid"
+_MAX_BODY = 4 * 1024 * 1024
+_USER_AGENT = "dodo-contract/0.1"
+
+
+class BudgetExhausted(Exception):
+    """The run's time budget ran out before the request could be sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """One answer as received (or why none came); ``headers`` have lower-case names."""
+
+    status: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    elapsed_ms: float | None = None
+    error: str | None = None
+    error_kind: str = ""
+    received_at: float = 0.0
+    retries_429: int = 0
+
+
+def is_live_host(base_url: str) -> bool:
+    """True when ``base_url`` points at Dodo's live-mode API (real money)."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    return host in LIVE_HOSTS
+
+
+def is_loopback(base_url: str) -> bool:
+    """True when ``base_url`` names this machine (localhost or a loopback address)."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str) or not base_url.strip():
+        raise ConfigError(f"base_url must be an http(s) URL, got {base_url!r}")
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"base_url must be an absolute http(s) URL such as https://test.dodopayments.com, got {base_url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"base_url must not carry a query or fragment: {base_url!r}")
+    return base_url.strip().rstrip("/")
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Parse ``Retry-After`` (delay in seconds or an HTTP-date) into seconds from now; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class Transport:
+    """An async sender bound to one target; use as ``async with Transport(...) as t: await t.post(body)``."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        app: Any = None,
+        api_key: str,
+        timeout: float = 10.0,
+        rate_limit: float | None = None,
+        settings: ContractSettings | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        if (base_url is None) == (app is None):
+            raise ConfigError("pass exactly one of base_url (a running implementation) or app (an ASGI app)")
+        if not isinstance(api_key, str) or not api_key:
+            raise ConfigError("api_key must be a non-empty string")
+        if not timeout > 0:
+            raise ConfigError(f"timeout must be > 0 seconds, got {timeout!r}")
+        if rate_limit is not None and not rate_limit > 0:
+            raise ConfigError(f"rate_limit must be > 0 requests/s (or None for the default), got {rate_limit!r}")
+        self.api_key = api_key
+        self.timeout = float(timeout)
+        self.settings = settings or ContractSettings()
+        self.deadline = deadline
+        self.in_process = app is not None
+        if base_url is not None:
+            self.base_url = _check_base_url(base_url)
+            default_rate = None if is_loopback(self.base_url) else DEFAULT_REMOTE_RATE
+            self.target = self.base_url
+        else:
+            self.base_url = _IN_PROCESS_URL
+            default_rate = None
+            self.target = f"in-process app {type(app).__name__}"
+        self.url = self.base_url + "/payments"
+        self.rate_limit = rate_limit if rate_limit is not None else default_rate
+        self._interval = 1.0 / self.rate_limit if self.rate_limit else 0.0
+        self._next_at = 0.0
+        self._app = app
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Transport:
+        if self._app is not None:
+            transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=self._app, raise_app_exceptions=False)
+        else:
+            transport = httpx.AsyncHTTPTransport(retries=0)
+        self._client = httpx.AsyncClient(
+            transport=transport, timeout=httpx.Timeout(self.timeout), follow_redirects=False, trust_env=False
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def headers(self, auth: AuthMode = "key") -> dict[str, str]:
+        """Return the request headers for ``auth`` (the real key, none, or a made-up wrong one)."""
+        out = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": _USER_AGENT}
+        if auth == "key":
+            out["Authorization"] = f"Bearer {self.api_key}"
+        elif auth == "wrong":
+            out["Authorization"] = f"Bearer {WRONG_KEY}"
+        return out
+
+    def redact(self, text: str) -> str:
+        """Remove the API key from ``text``."""
+        return redact(text, [self.api_key])
+
+    async def post(self, body: bytes, *, auth: AuthMode = "key") -> Raw:
+        """Send one POST /payments, honouring the rate limit and ``Retry-After`` on 429 (a bounded number of times).
+
+        Raises ``BudgetExhausted`` when the run's deadline has passed before sending.
+        """
+        retries = 0
+        while True:
+            raw = await self._send_once(body, auth)
+            if raw.status != 429 or retries >= self.settings.max_retries_429:
+                return _with_retries(raw, retries)
+            wait = retry_after_seconds(raw.headers.get("retry-after"))
+            if wait is None:
+                wait = 0.5 * 2**retries
+            if wait > self.settings.max_retry_after_s or (
+                self.deadline is not None and time.monotonic() + wait >= self.deadline
+            ):
+                return _with_retries(raw, retries)
+            retries += 1
+            await asyncio.sleep(wait)
+
+    async def _send_once(self, body: bytes, auth: AuthMode) -> Raw:
+        assert self._client is not None, "use Transport as an async context manager"
+        await self._pace()
+        timeout = self.timeout
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise BudgetExhausted
+            timeout = min(timeout, left)
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self._client.post(self.url, content=body, headers=self.headers(auth))
+        except (TimeoutError, httpx.TimeoutException):
+            return self._failure("timeout", f"no answer within {timeout:.1f} s", start)
+        except httpx.ConnectError as exc:
+            return self._failure("connection", f"cannot connect to {self.target}: {exc or type(exc).__name__}", start)
+        except httpx.HTTPError as exc:
+            return self._failure("protocol", f"unreadable answer: {type(exc).__name__}: {exc}", start)
+        except OSError as exc:
+            return self._failure("connection", f"cannot reach {self.target}: {exc}", start)
+        elapsed = (time.perf_counter() - start) * 1000.0
+        headers = {k.lower(): self.redact(v) for k, v in response.headers.items()}
+        return Raw(response.status_code, headers, response.content[:_MAX_BODY], elapsed, received_at=time.time())
+
+    def _failure(self, kind: str, message: str, start: float) -> Raw:
+        elapsed = (time.perf_counter() - start) * 1000.0
+        return Raw(None, error=self.redact(message), error_kind=kind, elapsed_ms=elapsed, received_at=time.time())
+
+    async def _pace(self) -> None:
+        if not self._interval:
+            return
+        now = time.monotonic()
+        if now < self._next_at:
+            await asyncio.sleep(self._next_at - now)
+            now = time.monotonic()
+        self._next_at = max(now, self._next_at) + self._interval
+
+    def curl(self, body: bytes, auth: AuthMode = "key") -> str:
+        """Return a curl command reproducing the request, with the key as ``$DODO_API_KEY``."""
+        url = "$DODO_BASE_URL/payments" if self.in_process else self.url
+        return curl_command(url, body, auth=auth)
+
+
+def _with_retries(raw: Raw, retries: int) -> Raw:
+    if not retries:
+        return raw
+    return Raw(
+        raw.status, raw.headers, raw.content, raw.elapsed_ms, raw.error, raw.error_kind, raw.received_at, retries
+    )
+
+
+def curl_command(url: str, body: bytes, *, auth: AuthMode = "key") -> str:
+    """Build a copy-pasteable curl command; the key is never inlined (``$DODO_API_KEY``)."""
+    quoted_url = f'"{url}"' if url.startswith("$") else shlex.quote(url)
+    parts = ["curl -sS -i -X POST", quoted_url, "-H 'Content-Type: application/json'"]
+    if auth == "key":
+        parts.append('-H "Authorization: Bearer $DODO_API_KEY"')
+    elif auth == "wrong":
+        parts.append(shlex.quote(f"-H Authorization: Bearer {WRONG_KEY}").replace("'-H ", "-H '", 1))
+    try:
+        text = body.decode("utf-8")
+        printable = "\x00" not in text
+    except UnicodeDecodeError:
+        printable = False
+    if printable:
+        parts.append("--data-binary " + shlex.quote(text))
+        return " ".join(parts)
+    import base64
+
+    encoded = base64.b64encode(body).decode("ascii")
+    return f"printf %s {shlex.quote(encoded)} | base64 -d | " + " ".join(parts) + " --data-binary @-"
+
+
+def redact_json(value: Any, secrets: list[str]) -> Any:
+    """Return ``value`` with every secret replaced inside its strings (keys and values)."""
+    if not any(s and len(s) >= 4 for s in secrets):
+        return value
+    # A key with JSON-special characters appears escaped in the dump: redact that spelling too.
+    secrets = [*secrets, *(json.dumps(s)[1:-1] for s in secrets if s)]
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return value
+    if not any(s in text for s in secrets if s):
+        return value
+    try:
+        return json.loads(redact(text, secrets))
+    except ValueError:  # a key with JSON-special characters: fall back to the text, redacted
+        return redact(text, secrets)

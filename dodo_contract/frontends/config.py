@@ -1,0 +1,379 @@
+"""Resolve the options of a contract run, the same way for the pytest plugin and the ``dodo-contract`` CLI.
+
+Each option is taken from the first layer that sets it:
+
+1. a command-line flag (``--base-url`` for the CLI, ``--dodo-base-url`` for pytest);
+2. an environment variable (``DODO_CONTRACT_BASE_URL``, ...; the API key from ``DODO_API_KEY``, then
+   ``DODO_PAYMENTS_API_KEY``);
+3. a pytest ini key (``dodo_base_url``, ...; pytest only);
+4. the ``[tool.dodo-contract]`` table of the nearest ``pyproject.toml`` (searched from the working directory up);
+5. the defaults below.
+
+``[tool.dodo-contract.inferred]`` overrides the facts Dodo's documents do not state (``ContractSettings``:
+``invalid-status``, ``auth-status``, ``documented-statuses``, ``business-codes``, ...).
+
+Relative paths from ``pyproject.toml`` are taken relative to that file; all others relative to the working
+directory. Every bad value raises ``ConfigError`` naming the option, where it came from and what is allowed;
+the API key itself is never part of a message.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..contract.settings import ContractSettings
+from ..errors import ConfigError
+
+__all__ = [
+    "API_KEY_ENV",
+    "DEFAULT_REPORT_DIR",
+    "LIVE_HOST",
+    "OPTION_NAMES",
+    "RunConfig",
+    "env_name",
+    "find_pyproject",
+    "resolve_config",
+]
+
+LIVE_HOST = "live.dodopayments.com"
+API_KEY_ENV = ("DODO_API_KEY", "DODO_PAYMENTS_API_KEY")
+DEFAULT_REPORT_DIR = "reports"
+_ENV_PREFIX = "DODO_CONTRACT_"
+_DEFAULT_TIMEOUT = 10.0
+_DEFAULT_LATENCY_BUDGET_MS = 2000.0
+_DEFAULT_TIME_BUDGET_S = 120.0
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Every option of a contract run, resolved and validated.
+
+    ``base_url`` None means "start the embedded reference mock". ``max_examples`` None leaves the engine's
+    default. ``contract`` holds overrides of the inferred facts (``[tool.dodo-contract.inferred]``), None for
+    the defaults. ``sources`` says where each option that was set came from (for messages), e.g. ``"--seed"``.
+    """
+
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    fixtures: Path | None = None
+    max_examples: int | None = None
+    seed: int | None = None
+    report_dir: Path = Path(DEFAULT_REPORT_DIR)
+    timeout: float = _DEFAULT_TIMEOUT
+    rate_limit: float | None = None
+    allow_live: bool = False
+    schemathesis: bool = False
+    latency_budget_ms: float = _DEFAULT_LATENCY_BUDGET_MS
+    time_budget_s: float = _DEFAULT_TIME_BUDGET_S
+    contract: ContractSettings | None = None
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Return the values that must never appear in any output (the API key)."""
+        return (self.api_key,) if self.api_key else ()
+
+    def source(self, name: str) -> str:
+        """Return where option ``name`` came from ("default" when nobody set it)."""
+        return self.sources.get(name, "default")
+
+
+# name -> (converter, takes_path_base). Converters get (raw value, where) and raise ConfigError.
+_Converter = Callable[[Any, str], Any]
+
+
+def _text(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: must be a string, got {type(value).__name__}")
+    return value.strip() or None
+
+
+def _int(minimum: int) -> _Converter:
+    def convert(value: Any, where: str) -> int | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(f"{where}: must be an integer >= {minimum}, got {value!r}")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{where}: must be an integer >= {minimum}, got {value!r}") from None
+        if number < minimum:
+            raise ConfigError(f"{where}: must be an integer >= {minimum}, got {number}")
+        return number
+
+    return convert
+
+
+def _positive_float(value: Any, where: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{where}: must be a number > 0, got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{where}: must be a number > 0, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{where}: must be a number > 0, got {value!r}")
+    return number
+
+
+def _bool(value: Any, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(f"{where}: must be true or false, got {value!r}")
+
+
+def _url(value: Any, where: str) -> str | None:
+    text = _text(value, where)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: must be an absolute http(s) URL such as http://127.0.0.1:8000, got {text!r}")
+    if parts.username or parts.password:
+        raise ConfigError(f"{where}: must not carry credentials; pass the API key with --api-key or DODO_API_KEY")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{where}: must not have a query or fragment, got {text!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ConfigError(f"{where}: has an invalid port, got {text!r}") from None
+    return text.rstrip("/")
+
+
+def _api_key(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: the API key must be a string")
+    key = value.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        # Never echo the key: say only what is wrong with it.
+        raise ConfigError(f"{where}: the API key contains whitespace or control characters")
+    return key or None
+
+
+_CONVERTERS: dict[str, _Converter] = {
+    "base_url": _url,
+    "api_key": _api_key,
+    "fixtures": _text,
+    "max_examples": _int(1),
+    "seed": _int(0),
+    "report_dir": _text,
+    "timeout": _positive_float,
+    "rate_limit": _positive_float,
+    "allow_live": _bool,
+    "schemathesis": _bool,
+    "latency_budget_ms": _positive_float,
+    "time_budget_s": _positive_float,
+}
+OPTION_NAMES = tuple(_CONVERTERS)
+_PATHS = frozenset({"fixtures", "report_dir"})
+
+
+def env_name(option: str) -> str:
+    """Return the environment variable of ``option`` (``seed`` -> ``DODO_CONTRACT_SEED``)."""
+    return _ENV_PREFIX + option.upper()
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """Return the nearest ``pyproject.toml`` in ``start`` or one of its parents, or None."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _pyproject_table(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("dodo-contract", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.dodo-contract] must be a table")
+    out: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        if key == _INFERRED:
+            out[key] = _contract_settings(value, f"{path} [tool.dodo-contract.inferred]")
+            continue
+        if key not in _CONVERTERS:
+            known = ", ".join(k.replace("_", "-") for k in OPTION_NAMES)
+            raise ConfigError(f"{path}: unknown key {raw_key!r} in [tool.dodo-contract]; known keys: {known}")
+        out[key] = value
+    return out
+
+
+_INFERRED = "inferred"
+_INT_SETS = frozenset({"documented_statuses"})
+_STR_SETS = frozenset({"business_codes", "schema_codes", "documented_codes"})
+_INTS = frozenset({"invalid_status", "auth_status", "max_retries_429", "stall_limit", "minimum_charge"})
+_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s"})
+
+
+def _contract_settings(table: Any, where: str) -> ContractSettings:
+    """Build the overrides of the inferred facts from ``[tool.dodo-contract.inferred]``."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    known = _INT_SETS | _STR_SETS | _INTS | _FLOATS
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        if key not in known:
+            names = ", ".join(sorted(k.replace("_", "-") for k in known))
+            raise ConfigError(f"{where}: unknown key {raw_key!r}; known keys: {names}")
+        if key in _INT_SETS | _STR_SETS:
+            kind = int if key in _INT_SETS else str
+            if not isinstance(value, list) or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
+                raise ConfigError(f"{where} {raw_key}: must be a list of {kind.__name__}s")
+            values[key] = frozenset(value)
+        elif key in _INTS:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{where} {raw_key}: must be an integer, got {value!r}")
+            values[key] = value
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{where} {raw_key}: must be a number >= 0, got {value!r}")
+            values[key] = float(value)
+    try:
+        return ContractSettings(**values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    layer: dict[str, tuple[Any, str]] = {}
+    for name in OPTION_NAMES:
+        if name == "api_key":
+            continue
+        var = env_name(name)
+        if env.get(var, "").strip():
+            layer[name] = (env[var], f"env {var}")
+    for var in API_KEY_ENV:
+        if env.get(var, "").strip():
+            layer["api_key"] = (env[var], f"env {var}")
+            break
+    return layer
+
+
+def resolve_config(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    flag_names: Mapping[str, str] | None = None,
+    ini: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+) -> RunConfig:
+    """Resolve every option from flags > env > ini > ``[tool.dodo-contract]`` > defaults; validate them.
+
+    ``flags`` and ``ini`` map option names (``base_url``, ...) to values, None meaning "not given";
+    ``flag_names`` maps option names to the flag spelling used in messages (default ``--base-url``).
+    ``env`` defaults to ``os.environ``, ``cwd`` to the working directory.
+    """
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    environ = os.environ if env is None else env
+    spelled = flag_names or {}
+    layers: list[tuple[dict[str, tuple[Any, str]], Path]] = []
+    layers.append(
+        (
+            {
+                k: (v, spelled.get(k, "--" + k.replace("_", "-")))
+                for k, v in (flags or {}).items()
+                if v is not None and v != ""
+            },
+            base,
+        )
+    )
+    layers.append((_env_layer(environ), base))
+    layers.append(({k: (v, f"ini {k!r}") for k, v in (ini or {}).items() if v is not None and v != ""}, base))
+    pyproject = find_pyproject(base)
+    contract: ContractSettings | None = None
+    if pyproject is not None:
+        table = _pyproject_table(pyproject)
+        contract = table.pop(_INFERRED, None)
+        layers.append(
+            (
+                {k: (v, f"{pyproject} [tool.dodo-contract] {k.replace('_', '-')}") for k, v in table.items()},
+                pyproject.parent,
+            )
+        )
+    for layer, _ in layers:
+        unknown = set(layer) - set(_CONVERTERS)
+        if unknown:
+            raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name, convert in _CONVERTERS.items():
+        for layer, folder in layers:
+            if name not in layer:
+                continue
+            raw, where = layer[name]
+            value = convert(raw, where)
+            if value is None:
+                continue
+            if name in _PATHS:
+                value = (folder / Path(value).expanduser()).resolve()
+            values[name] = value
+            sources[name] = where
+            break
+
+    config = RunConfig(
+        base_url=values.get("base_url"),
+        api_key=values.get("api_key"),
+        fixtures=values.get("fixtures"),
+        max_examples=values.get("max_examples"),
+        seed=values.get("seed"),
+        report_dir=values.get("report_dir", (base / DEFAULT_REPORT_DIR).resolve()),
+        timeout=values.get("timeout", _DEFAULT_TIMEOUT),
+        rate_limit=values.get("rate_limit"),
+        allow_live=bool(values.get("allow_live", False)),
+        schemathesis=bool(values.get("schemathesis", False)),
+        latency_budget_ms=values.get("latency_budget_ms", _DEFAULT_LATENCY_BUDGET_MS),
+        time_budget_s=values.get("time_budget_s", _DEFAULT_TIME_BUDGET_S),
+        contract=contract,
+        sources=sources,
+    )
+    _check(config)
+    return config
+
+
+def _check(config: RunConfig) -> None:
+    """Reject combinations that cannot work, before anything is sent."""
+    if config.fixtures is not None and not config.fixtures.is_file():
+        raise ConfigError(f"{config.source('fixtures')}: fixtures file {config.fixtures} does not exist")
+    if config.report_dir.exists() and not config.report_dir.is_dir():
+        raise ConfigError(f"{config.source('report_dir')}: report dir {config.report_dir} is not a directory")
+    if config.base_url is None:
+        return
+    host = (urlsplit(config.base_url).hostname or "").lower()
+    if host == LIVE_HOST and not config.allow_live:
+        raise ConfigError(
+            f"refusing to test Dodo's live host {LIVE_HOST}: it creates real payments. Use the test host "
+            "https://test.dodopayments.com, or pass --allow-live (pytest: --dodo-allow-live) to run only the "
+            "positive, request-budgeted subset"
+        )
+    if config.api_key is None:
+        raise ConfigError(
+            f"no API key for {config.base_url}: pass --api-key (pytest: --dodo-api-key) or set "
+            f"{API_KEY_ENV[0]} (or {API_KEY_ENV[1]})"
+        )

@@ -1,0 +1,354 @@
+"""The pre-deploy gate: judge an implementation (or the embedded reference mock), write reports, exit 0/1/2.
+
+``run_gate`` is the library function both front ends call (the ``dodo-contract gate`` command and the pytest
+plugin), so they cannot disagree. It fails closed: anything that stops the run from judging the implementation
+(unreachable host, every answer 401, no 200 seen, an interrupt, an internal error) gives verdict ``error``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import dataclasses
+import json
+import secrets
+import shlex
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..engine.outcome import ContractRun
+from ..errors import REDACTED, ConfigError, DodoContractError, Violation, redact
+from ..reports.report import format_summary, load_report, report_data, write_reports
+from .config import RunConfig, resolve_config
+
+if TYPE_CHECKING:
+    from ..engine._transport import AuthMode
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_VIOLATIONS",
+    "exit_code",
+    "run_gate",
+    "run_gate_command",
+    "run_replay_command",
+]
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+Progress = Callable[[int, "int | None", str], None]
+MOCK_TARGET = "embedded reference mock"
+
+
+def exit_code(run: ContractRun) -> int:
+    """Return 0 when the contract is honoured, 1 for violations, 2 when the run could not check (fail closed)."""
+    if run.verdict == "passed" and not run.interrupted:
+        return EXIT_OK
+    if run.verdict == "failed" and not run.interrupted:
+        return EXIT_VIOLATIONS
+    return EXIT_ERROR
+
+
+def _error_run(
+    config: RunConfig, target: str, seed: int | None, message: str, *, interrupted: bool = False
+) -> ContractRun:
+    return ContractRun(
+        verdict="error",
+        errors=(redact(message, config.secrets),),
+        seed=seed,
+        target=target,
+        interrupted=interrupted,
+    )
+
+
+def _saw_a_200(stats: Mapping[str, Any]) -> bool | None:
+    counts = stats.get("status_counts")
+    if not isinstance(counts, Mapping) or not counts:
+        return None
+    return any(str(k) == "200" and v for k, v in counts.items())
+
+
+def _fail_closed(run: ContractRun) -> ContractRun:
+    """Downgrade a "passed" run that never saw a 200 (or sent nothing) to "error": nothing was really judged."""
+    if run.verdict != "passed":
+        return run
+    if run.interrupted:
+        return dataclasses.replace(run, verdict="error", errors=(*run.errors, "the run was interrupted"))
+    if _saw_a_200(run.stats) is False or run.stats.get("requests") == 0:
+        reason = "no request was answered with 200, so nothing was judged"
+        return dataclasses.replace(run, verdict="error", errors=(*run.errors, reason))
+    return run
+
+
+def run_gate(config: RunConfig, *, progress: Progress | None = None) -> ContractRun:
+    """Judge ``config.base_url``, or the embedded reference mock when it is None; return the run.
+
+    Problems met while running (unreachable host, bad fixtures, an interrupt, an internal error) come back as a
+    run with verdict ``error`` and a message, never as an exception, so every front end can still write reports.
+    A run interrupted by Ctrl-C has ``interrupted=True``.
+    """
+    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
+    target = config.base_url or MOCK_TARGET
+    try:
+        from ..contract.fixtures import default_fixtures, load_fixtures
+        from ..engine.engine import check_implementation
+
+        fixtures = load_fixtures(config.fixtures) if config.fixtures else default_fixtures()
+        options: dict[str, Any] = {
+            "fixtures": fixtures,
+            "seed": seed,
+            "timeout": config.timeout,
+            "rate_limit": config.rate_limit,
+            "latency_budget_ms": config.latency_budget_ms,
+            "time_budget_s": config.time_budget_s,
+            "allow_live": config.allow_live,
+            "schemathesis": config.schemathesis,
+            "progress": progress,
+        }
+        if config.contract is not None:
+            options["settings"] = config.contract
+        if config.max_examples is not None:
+            options["max_examples"] = config.max_examples
+        if config.base_url is not None:
+            assert config.api_key is not None  # resolve_config insists on a key for a real target
+            run = check_implementation(config.base_url, api_key=config.api_key, **options)
+        else:
+            from ..mock.app import serve_mock
+
+            key = "sk_test_mock_" + secrets.token_hex(16)
+            with serve_mock(fixtures=fixtures, api_key=key, seed=seed) as server:
+                target = f"{MOCK_TARGET} at {server.url}"
+                run = check_implementation(server.url, api_key=key, **options)
+                run = dataclasses.replace(run, errors=tuple(redact(e, [key]) for e in run.errors), target=target)
+    except KeyboardInterrupt:
+        return _error_run(config, target, seed, "interrupted (Ctrl-C) before the run finished", interrupted=True)
+    except DodoContractError as exc:
+        return _error_run(config, target, seed, f"could not check: {exc}")
+    except Exception as exc:  # fail closed: an internal error must never look like a pass
+        return _error_run(config, target, seed, f"internal error in dodo-contract: {type(exc).__name__}: {exc}")
+    if run.seed is None:
+        run = dataclasses.replace(run, seed=seed)
+    return _fail_closed(run)
+
+
+class _ProgressBar:
+    """Draw ``[#####-----] 12/40 check`` on one terminal line, at most ten times a second."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, done: int, total: int | None, check: str) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1 and (total is None or done < total):
+            return
+        self.last = now
+        if total:
+            filled = min(30, int(30 * done / total))
+            bar = f"[{'#' * filled}{'-' * (30 - filled)}] {done}/{total}"
+        else:
+            bar = f"[{done} cases]"
+        self.out.write(f"\r\x1b[2K{bar} {check}"[:200])
+        self.out.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.out.write("\r\x1b[2K")
+            self.out.flush()
+
+
+def _flags(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    flags = {name: getattr(args, name, None) for name in names}
+    for switch in ("allow_live", "schemathesis"):
+        if switch in flags:
+            flags[switch] = True if flags[switch] else None  # an absent switch must not hide env/pyproject
+    return flags
+
+
+_GATE_FLAGS = (
+    "base_url",
+    "api_key",
+    "fixtures",
+    "max_examples",
+    "seed",
+    "report_dir",
+    "timeout",
+    "rate_limit",
+    "allow_live",
+    "schemathesis",
+)
+
+
+def run_gate_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
+    """Run ``dodo-contract gate``: resolve options, judge, write the four reports, print a summary."""
+    try:
+        config = resolve_config(_flags(args, _GATE_FLAGS))
+    except ConfigError as exc:
+        print(f"dodo-contract gate: {exc}", file=err)
+        return EXIT_ERROR
+    keys = config.secrets
+    bar = _ProgressBar(out) if out.isatty() else None
+    if config.base_url is None:
+        print("dodo-contract gate: no --base-url, gating the embedded reference mock", file=out)
+    try:
+        run = run_gate(config, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    try:
+        write_reports(run, config.report_dir, secrets=keys)
+    except ConfigError as exc:
+        print(redact(f"dodo-contract gate: {exc}", keys), file=err)
+        return EXIT_ERROR
+    out.write(redact(format_summary(report_data(run, secrets=keys), report_dir=config.report_dir), keys))
+    code = exit_code(run)
+    if code == EXIT_ERROR:
+        reason = run.errors[0] if run.errors else "the run could not check the implementation"
+        print(redact(f"dodo-contract gate: could not check ({reason}); failing closed", keys), file=err)
+    return code
+
+
+# --- replay -------------------------------------------------------------------------------------------------
+
+
+def _curl_body(curl: str) -> bytes | None:
+    """Return the exact body a recorded curl reproducer sends (inline or base64-piped), or None."""
+    try:
+        tokens = shlex.split(curl)
+    except ValueError:
+        return None
+    if "--data-binary" not in tokens or tokens.index("--data-binary") + 1 >= len(tokens):
+        return None
+    value = tokens[tokens.index("--data-binary") + 1]
+    if value != "@-":
+        return value.encode("utf-8")
+    if tokens[:2] == ["printf", "%s"] and len(tokens) > 2:
+        try:
+            return base64.b64decode(tokens[2], validate=True)
+        except ValueError:
+            return None
+    return None
+
+
+def _body_bytes(finding: Mapping[str, Any]) -> bytes:
+    # The reproducer holds the exact bytes; the recorded body is a JSON value, or text when it was not JSON.
+    exact = _curl_body(str(finding.get("curl") or ""))
+    if exact is not None:
+        return exact
+    body = (finding.get("request") or {}).get("body")
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _auth_mode(headers: Mapping[str, Any]) -> AuthMode:
+    value = next((str(v) for k, v in headers.items() if k.lower() == "authorization"), None)
+    if value is None:
+        return "missing"
+    return "key" if REDACTED in value else "wrong"
+
+
+def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) -> tuple[str, list[Violation] | None]:
+    """Re-send one recorded request and re-run its check; return (what came back, violations or None if unjudged)."""
+    from ..checks.core import APPLIES_TO, CHECKS, CheckContext, Kind
+    from ..contract.fixtures import default_fixtures, load_fixtures
+    from ..engine._plan import Case
+    from ..engine._transport import Transport
+    from ..engine.engine import observe
+
+    request = finding.get("request") or {}
+    body = _body_bytes(finding)
+    mode = _auth_mode(request.get("headers") or {})
+    assert config.api_key is not None
+
+    async def send() -> Any:
+        async with Transport(base_url, api_key=config.api_key or "", timeout=config.timeout) as transport:
+            return await transport.post(body, auth=mode)
+
+    raw = asyncio.run(send())
+    check = str(finding.get("check"))
+    kinds = sorted(APPLIES_TO.get(check, frozenset({"valid"})))
+    # Checks that judge every kind of request judge them alike; "valid" stands for them.
+    kind: Kind = kinds[0] if len(kinds) == 1 else "valid"
+    try:
+        sent = json.loads(body)
+    except ValueError:
+        sent = None
+    case = Case(
+        kind,
+        body,
+        sent,
+        str(finding.get("label") or ""),
+        rule=str(finding.get("rule") or ""),
+        pointer=str(finding.get("pointer") or ""),
+    )
+    obs = observe(case, raw, secrets=[config.api_key])
+    fixtures = load_fixtures(config.fixtures) if config.fixtures else default_fixtures()
+    answer = f"HTTP {raw.status}" if raw.status is not None else f"no answer ({raw.error})"
+    if check not in CHECKS:
+        return answer, None
+    context = CheckContext(fixtures=fixtures, latency_budget_ms=config.latency_budget_ms)
+    if config.contract is not None:
+        context.settings = config.contract
+    return answer, CHECKS[check](obs, context)
+
+
+def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
+    """Run ``dodo-contract replay REPORT [--case N]``: re-send recorded failing cases and re-judge them.
+
+    Exit 1 when a replayed case still breaks its check, 0 when none does, 2 when nothing could be replayed.
+    """
+    try:
+        data = load_report(args.report)
+        flags = _flags(args, ("base_url", "api_key", "fixtures", "timeout", "allow_live"))
+        target = str(data.get("target") or "")
+        if not flags["base_url"]:
+            if not target.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"the report's target ({target or 'unknown'}) is not reachable any more; pass --base-url"
+                )
+            flags["base_url"] = target
+        config = resolve_config(flags)
+    except ConfigError as exc:
+        print(f"dodo-contract replay: {exc}", file=err)
+        return EXIT_ERROR
+    findings = list(data["violations"])
+    if args.case is not None:
+        if not 0 <= args.case < len(findings):
+            print(
+                f"dodo-contract replay: --case {args.case} is out of range: the report has {len(findings)} "
+                "violation(s), numbered from 0",
+                file=err,
+            )
+            return EXIT_ERROR
+        findings = [findings[args.case]]
+    if not findings:
+        print("dodo-contract replay: the report has no violations to replay", file=out)
+        return EXIT_OK
+    assert config.base_url is not None
+    keys = config.secrets
+    still = judged = 0
+    for index, finding in enumerate(findings):
+        number = finding.get("index", index if args.case is None else args.case)
+        head = f"#{number} [{finding.get('check')}] {finding.get('pointer') or '(root)'}: {finding.get('message')}"
+        if finding.get("check") == "payment_id_unique" or not finding.get("request"):
+            out.write(redact(f"{head}\n  not replayable on its own (needs the whole run)\n", keys))
+            continue
+        try:
+            answer, violations = _replay_one(finding, config, config.base_url)
+        except DodoContractError as exc:
+            print(redact(f"dodo-contract replay: {exc}", keys), file=err)
+            return EXIT_ERROR
+        judged += 1
+        if violations:
+            still += 1
+            lines = "\n".join(f"    {v}  <{v.rule}>" for v in violations)
+            out.write(redact(f"{head}\n  STILL VIOLATES ({answer}):\n{lines}\n", keys))
+        else:
+            out.write(redact(f"{head}\n  no longer reproduces ({answer})\n", keys))
+    if not judged:
+        return EXIT_ERROR
+    return EXIT_VIOLATIONS if still else EXIT_OK

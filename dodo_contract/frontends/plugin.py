@@ -1,0 +1,243 @@
+"""pytest plugin: ``pytest --dodo-base-url=URL`` runs the contract suite, one test item per check.
+
+Loaded by every pytest session (entry point ``pytest11``), so importing it must stay cheap: the engine, the
+reports and httpx are imported only when the contract suite or a fixture is actually used. Without
+``--dodo-base-url`` (or the ``dodo_base_url`` ini key) the plugin adds no test item; its fixtures
+(``dodo_client``, ``dodo_fixtures``, ``dodo_validator``) are available to users' own tests either way.
+
+The contract engine runs once per session and its reports are written once:
+
+* without xdist, on the first contract item's setup;
+* under ``pytest -n N`` (pytest-xdist), in the controller while it starts the workers; each worker receives
+  the controller's (redacted) report in ``workerinput`` and only turns it into item outcomes.
+
+So ``-n N`` sends exactly the same requests as a serial run and there is one merged report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ..errors import ConfigError
+from .config import RunConfig, resolve_config
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..contract.fixtures import Fixtures
+    from ..validation.validator import ValidationResult
+
+__all__ = ["ContractCheckItem", "DodoValidator"]
+
+# option name -> (help, is a switch)
+_OPTIONS: dict[str, tuple[str, bool]] = {
+    "base_url": ("run the contract suite against this implementation of POST /payments", False),
+    "api_key": ("API key (default: env DODO_API_KEY, then DODO_PAYMENTS_API_KEY)", False),
+    "fixtures": ("catalog/fixtures file (JSON or TOML) describing what the implementation holds", False),
+    "max_examples": ("generated requests per kind (default: the engine's)", False),
+    "seed": ("seed for generated requests (default: random, printed in the report)", False),
+    "report_dir": ("folder for dodo-contract.{json,junit.xml,html,md} (default: reports/)", False),
+    "timeout": ("per-request timeout in seconds (default 10)", False),
+    "rate_limit": ("requests per second (default: unlimited on loopback, 20/s elsewhere)", False),
+    "allow_live": ("allow Dodo's live host (positive, request-budgeted subset only)", True),
+    "schemathesis": ("also fuzz with Schemathesis-generated bodies, judged by our validator (slower)", True),
+}
+_FLAGS = {name: "--dodo-" + name.replace("_", "-") for name in _OPTIONS}
+_REPORT_KEY = "dodo_contract_report"
+_config_key = pytest.StashKey[RunConfig]()
+_data_key = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dodo-contract", "dodo-contract: contract tests of Dodo Payments POST /payments")
+    for name, (text, switch) in _OPTIONS.items():
+        if switch:
+            group.addoption(_FLAGS[name], action="store_true", default=None, dest=f"dodo_{name}", help=text)
+            parser.addini(f"dodo_{name}", text, type="bool", default=False)
+        else:
+            group.addoption(_FLAGS[name], default=None, dest=f"dodo_{name}", metavar=name.upper(), help=text)
+            parser.addini(f"dodo_{name}", text, default="")
+
+
+def _active(config: pytest.Config) -> bool:
+    return bool(config.getoption("dodo_base_url", None) or config.getini("dodo_base_url"))
+
+
+def _run_config(config: pytest.Config) -> RunConfig:
+    """Resolve the options (flags > env > ini > pyproject > defaults) once per session."""
+    if _config_key not in config.stash:
+        flags = {name: config.getoption(f"dodo_{name}", None) for name in _OPTIONS}
+        ini: dict[str, Any] = {name: config.getini(f"dodo_{name}") for name in _OPTIONS}
+        ini["allow_live"] = ini["allow_live"] or None
+        ini["schemathesis"] = ini["schemathesis"] or None
+        try:
+            config.stash[_config_key] = resolve_config(
+                flags, flag_names=_FLAGS, ini=ini, cwd=config.invocation_params.dir
+            )
+        except ConfigError as exc:
+            raise pytest.UsageError(f"dodo-contract: {exc}") from None
+    return config.stash[_config_key]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _active(config):
+        _run_config(config)  # bad options stop the session before anything is collected
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # xdist calls this in the controller for each worker it starts, after every normal-priority sessionstart
+    # (Hypothesis counts engine work before those as "slow plugin code"). Run the engine once, here, and ship
+    # the redacted report to the workers, so `-n N` sends one run's requests and writes one report.
+    config = node.config
+    if _active(config):
+        node.workerinput[_REPORT_KEY] = json.dumps(_contract_data(config))  # a str crosses execnet safely
+
+
+def _contract_data(config: pytest.Config) -> dict[str, Any]:
+    """Return the redacted report dict of this session's contract run, running the engine if nobody has."""
+    if _data_key in config.stash:
+        return config.stash[_data_key]
+    worker_input: Mapping[str, Any] = getattr(config, "workerinput", {})
+    if _REPORT_KEY in worker_input:
+        config.stash[_data_key] = json.loads(worker_input[_REPORT_KEY])
+        return config.stash[_data_key]
+    from ..reports.report import report_data, write_reports
+    from .gate import run_gate
+
+    settings = _run_config(config)
+    run = run_gate(settings)
+    data = report_data(run, secrets=settings.secrets)
+    try:
+        write_reports(run, settings.report_dir, secrets=settings.secrets)
+    except ConfigError as exc:
+        data = {**data, "verdict": "error", "errors": [*data.get("errors", []), str(exc)]}
+    config.stash[_data_key] = data
+    if run.interrupted:
+        raise KeyboardInterrupt  # reports are written; now let pytest stop the session as it would have
+    return data
+
+
+class ContractCheckItem(pytest.Item):
+    """One contract check of the session's contract run (the run is shared by every item)."""
+
+    def setup(self) -> None:
+        data = _contract_data(self.config)
+        if data.get("verdict") == "error" and not self._violations(data):
+            errors = "\n".join(data.get("errors") or []) or "the run could not check the implementation"
+            # pytest.fail in setup reports an ERROR with just this message (no traceback); fail closed.
+            pytest.fail(f"dodo-contract could not check {data.get('target') or 'the target'}:\n{errors}", pytrace=False)
+
+    def _violations(self, data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return [v for v in data.get("violations") or [] if v.get("check") == self.name]
+
+    def runtest(self) -> None:
+        from ..reports.report import check_outcomes, format_finding
+
+        data = _contract_data(self.config)
+        found = self._violations(data)
+        if found:
+            text = "\n\n".join(format_finding(v) for v in found)
+            pytest.fail(f"{self.name}: {len(found)} contract violation(s)\n\n{text}", pytrace=False)
+        status = check_outcomes(data, [self.name])[self.name]["status"]
+        if status == "not run":
+            pytest.skip(f"{self.name} was not run (the live host gets only the positive subset)")
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return "dodo-contract", None, f"dodo-contract::{self.name}"
+
+
+class _ContractSuite(pytest.Collector):
+    """The virtual collector the check items hang from (node id ``dodo-contract``)."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        from ..checks.core import CHECKS
+
+        return [ContractCheckItem.from_parent(self, name=name) for name in CHECKS]
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so `-k auth_required` selects a check
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _active(config):
+        return
+    suite = _ContractSuite.from_parent(session, name="dodo-contract", nodeid="dodo-contract")
+    ours = suite.collect()
+    items.extend(item for item in ours if isinstance(item, pytest.Item))
+    # Tell the terminal (and anyone counting) about the virtual collector, as a file collector would.
+    config.hook.pytest_collectreport(report=pytest.CollectReport(suite.nodeid, "passed", None, ours))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not _active(config) or hasattr(config, "workerinput") or _data_key not in config.stash:
+        return
+    from ..reports.report import format_summary
+
+    terminalreporter.section("dodo-contract")
+    data: dict[str, Any] = config.stash[_data_key]
+    text = format_summary(data, report_dir=_run_config(config).report_dir, show_violations=False)
+    for line in text.splitlines():
+        terminalreporter.line(line)
+
+
+# --- fixtures for users' own tests -------------------------------------------------------------------------
+
+
+class DodoValidator:
+    """Validate payloads against the contract: ``request(payload)``, ``response(...)``, ``error(...)``."""
+
+    def request(self, payload: Any, *, strict: bool = False) -> ValidationResult:
+        """Validate a create-payment request body."""
+        from ..validation.validator import validate_request
+
+        return validate_request(payload, strict=strict)
+
+    def response(self, payload: Any, *, strict: bool = False) -> ValidationResult:
+        """Validate a 200 response body."""
+        from ..validation.validator import validate_response
+
+        return validate_response(payload, strict=strict)
+
+    def error(self, payload: Any) -> ValidationResult:
+        """Validate an error body ({code, message})."""
+        from ..validation.validator import validate_error
+
+        return validate_error(payload)
+
+    validate_request = request
+    validate_response = response
+    validate_error = error
+
+
+@pytest.fixture(scope="session")
+def dodo_fixtures(pytestconfig: pytest.Config) -> Fixtures:
+    """The catalog the target holds: ``--dodo-fixtures`` if given, else the built-in default catalog."""
+    from ..contract.fixtures import default_fixtures, load_fixtures
+
+    settings = _run_config(pytestconfig)
+    return load_fixtures(settings.fixtures) if settings.fixtures else default_fixtures()
+
+
+@pytest.fixture(scope="session")
+def dodo_validator() -> DodoValidator:
+    """An object with ``request``/``response``/``error`` validate methods returning ``ValidationResult``."""
+    return DodoValidator()
+
+
+@pytest.fixture(scope="session")
+def dodo_client(pytestconfig: pytest.Config) -> Iterator[httpx.Client]:
+    """An ``httpx.Client`` with the target's base URL and ``Authorization: Bearer <key>``; skips without a target."""
+    import httpx
+
+    settings = _run_config(pytestconfig)
+    if settings.base_url is None or settings.api_key is None:
+        pytest.skip("dodo_client needs a target: pass --dodo-base-url (and --dodo-api-key or DODO_API_KEY)")
+    with httpx.Client(
+        base_url=settings.base_url,
+        headers={"Authorization": f"Bearer {settings.api_key}", "Content-Type": "application/json"},
+        timeout=settings.timeout,
+    ) as client:
+        yield client

@@ -1,0 +1,137 @@
+"""Mutation score of the contract suite: run the engine against the reference mock, faithful and in every fault.
+
+The faithful mock must pass with zero violations; each fault of ``dodo_contract.faults.FAULTS`` must be caught
+(verdict not ``passed``) by at least one of the checks its ``caught_by`` names. ``selftest()`` returns a
+``SelftestResult`` whose ``matrix()`` prints fault x verdict x catching checks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+__all__ = ["SelftestResult", "SelftestRow", "selftest"]
+
+FAITHFUL = "faithful"
+_KEY = "sk_selftest_0123456789abcdef"
+
+
+@dataclass(frozen=True, slots=True)
+class SelftestRow:
+    """One engine run against the mock: which fault (or ``faithful``), what was expected and what happened."""
+
+    fault: str
+    description: str
+    expected: tuple[str, ...]
+    verdict: str
+    caught_by: tuple[str, ...]
+    errors: tuple[str, ...]
+    requests: int
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        """True when the run came out as it must: faithful passes clean, a fault is caught by a matching check."""
+        if self.fault == FAITHFUL:
+            return self.verdict == "passed" and not self.caught_by
+        return self.verdict != "passed" and bool(set(self.caught_by) & set(self.expected))
+
+
+@dataclass(frozen=True, slots=True)
+class SelftestResult:
+    """Every row of the self-test; ``passed`` when all rows are ok."""
+
+    rows: tuple[SelftestRow, ...]
+    seed: int
+
+    @property
+    def passed(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    @property
+    def score(self) -> float:
+        """The share of faults caught (the mutation score), 0..1."""
+        faults = [r for r in self.rows if r.fault != FAITHFUL]
+        return sum(r.ok for r in faults) / len(faults) if faults else 1.0
+
+    def matrix(self) -> str:
+        """Return the printable matrix: one line per run, then the score."""
+        width = max([len(r.fault) for r in self.rows] + [5])
+        lines = [f"{'fault':<{width}}  {'ok':<4}  {'verdict':<7}  {'reqs':>4}  {'secs':>5}  caught by (expected)"]
+        for r in self.rows:
+            expected = "none" if r.fault == FAITHFUL else ", ".join(r.expected)
+            caught = ", ".join(r.caught_by) or "-"
+            lines.append(
+                f"{r.fault:<{width}}  {'yes' if r.ok else 'NO':<4}  {r.verdict:<7}  {r.requests:>4}  "
+                f"{r.duration_s:>5.1f}  {caught} ({expected})"
+            )
+        caught_n = sum(r.ok for r in self.rows if r.fault != FAITHFUL)
+        total = sum(1 for r in self.rows if r.fault != FAITHFUL)
+        lines.append(
+            f"mutation score: {caught_n}/{total} faults caught; faithful mock "
+            f"{'passed clean' if all(r.ok for r in self.rows if r.fault == FAITHFUL) else 'NOT clean'}"
+        )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.matrix()
+
+
+def selftest(
+    *,
+    faults: Iterable[str] | None = None,
+    seed: int = 0,
+    max_examples: int = 30,
+    faithful: bool = True,
+    delay_s: float = 0.6,
+) -> SelftestResult:
+    """Run the engine against the in-process mock, faithful and with each fault; return the matrix.
+
+    ``faults`` names the faults to run (default: all of ``FAULTS``). Faults that stall answers are shortened
+    to ``delay_s`` seconds and judged with a latency budget of half that, so the whole self-test stays fast.
+    """
+    from ..engine.engine import check_implementation
+    from ..mock.app import create_app
+    from ..mock.faults import FAULTS
+
+    names = list(FAULTS) if faults is None else list(dict.fromkeys(faults))
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise ConfigError(f"unknown fault(s) {unknown}; known: {', '.join(FAULTS)}")
+    if not delay_s > 0:
+        raise ConfigError(f"delay_s must be > 0, got {delay_s!r}")
+    rows: list[SelftestRow] = []
+    plan: list[tuple[str, object]] = [(FAITHFUL, None)] if faithful else []
+    plan.extend((n, FAULTS[n]) for n in names)
+    for name, fault in plan:
+        budget_ms = 2000.0
+        if fault is not None and getattr(fault, "delay", None) is not None:
+            fault = fault.with_delay(delay_s)  # type: ignore[attr-defined]
+            budget_ms = delay_s * 500.0
+        app = create_app(api_key=_KEY, fault=fault, seed=seed)  # type: ignore[arg-type]
+        started = time.monotonic()
+        run = check_implementation(
+            app=app,
+            api_key=_KEY,
+            seed=seed,
+            max_examples=max_examples,
+            latency_budget_ms=budget_ms,
+            timeout=max(5.0, delay_s * 4),
+        )
+        caught = tuple(dict.fromkeys(f.check for f in run.violations))
+        rows.append(
+            SelftestRow(
+                fault=name,
+                description="the reference mock, faithful" if fault is None else str(getattr(fault, "description", "")),
+                expected=() if fault is None else tuple(getattr(fault, "caught_by", ())),
+                verdict=run.verdict,
+                caught_by=caught,
+                errors=run.errors,
+                requests=int(run.stats.get("requests", 0)),
+                duration_s=round(time.monotonic() - started, 2),
+            )
+        )
+    return SelftestResult(tuple(rows), seed)

@@ -1,0 +1,1 @@
+"""Hypothesis generators of valid and labelled invalid payloads (``dodo_contract.generation.strategies``)."""

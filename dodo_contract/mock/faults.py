@@ -1,0 +1,367 @@
+"""Fault modes of the reference mock: named, documented contract breaks used to prove the suite catches them.
+
+Each ``Fault`` is a small switch the faithful mock consults at fixed points of its pipeline (never a copy of
+it). The points, in request order:
+
+``delay(n)``            seconds to stall request number ``n`` (1-based, every request counts) before answering;
+``auth_ignored``        answer as if every request carried the right key;
+``normalise(payload)``  rewrite the parsed request before schema validation;
+``skips(rule)``         schema violations of these rule ids are ignored, and the request then skips the
+                        business rules too (a server that forgot one validation family);
+``refuse(payload)``     force an answer (or raise, i.e. crash) for a schema-valid request;
+``waives(rule)``        business rules of these ids (``business.unknown_product``...) are not enforced;
+``on_success(body, payload)``  rewrite a 200 body;
+``on_error(reply)``     rewrite every non-200 answer;
+``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes).
+
+Every trigger is deterministic (value- or count-based), so a self-test run is reproducible.
+``caught_by`` names the checks of ``dodo_contract.checks`` that must detect the fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import ConfigError
+from ._fault_hooks import (
+    INTERMITTENT_EVERY,
+    TRUNCATE_EVERY,
+    Reply,
+    _auth_403,
+    _business_error_as,
+    _crash_on_non_ascii,
+    _drop,
+    _drop_last_item,
+    _every,
+    _expired,
+    _intermittent_500,
+    _name_null,
+    _no_link,
+    _placeholder_email,
+    _refuse_existing_customer,
+    _refuse_nulls,
+    _refuse_quantity_zero,
+    _rules,
+    _schema_error_as,
+    _set,
+    _status_201,
+    _text_plain,
+    _truncate,
+    _upper_country,
+    _wrong_shape,
+    error_reply,
+)
+
+__all__ = ["FAULTS", "Fault", "Reply", "error_reply", "get_fault"]
+
+SLOW_EVERY, SLOW_SECONDS = 5, 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A named contract break: a one-line description, the checks that must catch it, and its hooks."""
+
+    name: str
+    description: str
+    caught_by: tuple[str, ...]
+    delay: Callable[[int], float] | None = None
+    auth_ignored: bool = False
+    normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    skips: Callable[[str], bool] | None = None
+    refuse: Callable[[dict[str, Any]], Reply | None] | None = None
+    waives: Callable[[str], bool] | None = None
+    on_success: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    on_error: Callable[[Reply], Reply] | None = None
+    on_reply: Callable[[Reply, int], Reply] | None = None
+
+    def with_delay(self, seconds: float) -> Fault:
+        """Return a copy whose stalls last ``seconds`` (for fast tests of ``slow``); others are unchanged."""
+        if self.delay is None:
+            return self
+        every = self.delay
+        return replace(self, delay=lambda n: seconds if every(n) > 0 else 0.0)
+
+
+_ALL: tuple[Fault, ...] = (
+    # 200 body does not conform to the response schema
+    Fault(
+        "missing_client_secret",
+        "200 bodies lack the required client_secret",
+        ("response_schema_conformance",),
+        on_success=_drop("client_secret"),
+    ),
+    Fault(
+        "total_amount_string",
+        'total_amount is sent as a JSON string ("1000")',
+        ("response_schema_conformance",),
+        on_success=_set("total_amount", lambda b, p: str(b["total_amount"])),
+    ),
+    Fault(
+        "negative_total_amount",
+        "total_amount is negative (sign bug in the discount maths)",
+        ("response_schema_conformance",),
+        on_success=_set("total_amount", lambda b, p: -b["total_amount"] - 1),
+    ),
+    Fault(
+        "expires_on_not_datetime",
+        "expires_on is a naive timestamp without a UTC offset (not RFC 3339)",
+        ("response_schema_conformance",),
+        on_success=_set(
+            "expires_on", lambda b, p: (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+        ),
+    ),
+    Fault(
+        "customer_missing_email",
+        "the customer object in 200 bodies lacks the required email",
+        ("response_schema_conformance",),
+        on_success=_drop("customer", "email"),
+    ),
+    Fault(
+        "customer_name_null",
+        "customer.name is null when it must be a string",
+        ("response_schema_conformance",),
+        on_success=_name_null,
+    ),
+    # invalid requests accepted (one validation family skipped)
+    Fault(
+        "accept_missing_billing",
+        "skips every required-field check (no billing, customer or cart -> 200)",
+        ("invalid_request_rejected",),
+        skips=_rules("*.required"),
+    ),
+    Fault(
+        "accept_bad_country_case",
+        'upper-cases billing.country before validating, so "us" is accepted',
+        ("invalid_request_rejected",),
+        normalise=_upper_country,
+    ),
+    Fault(
+        "accept_bad_enum",
+        "skips enum checks (unknown country, currency, payment method type -> 200)",
+        ("invalid_request_rejected",),
+        skips=_rules("*.enum"),
+    ),
+    Fault(
+        "accept_negative_quantity",
+        "accepts cart items with a negative quantity",
+        ("invalid_request_rejected",),
+        skips=_rules("product_cart.items.quantity.minimum"),
+    ),
+    Fault(
+        "accept_empty_cart",
+        "accepts an empty product_cart (total 0) instead of PRODUCT_CART_EMPTY",
+        ("invalid_request_rejected",),
+        skips=_rules("product_cart.minItems"),
+    ),
+    Fault(
+        "accept_oversized_metadata",
+        "accepts metadata over 50 pairs, 40-char keys or 500-char values",
+        ("invalid_request_rejected",),
+        skips=_rules("metadata.maxProperties", "metadata.*.maxLength"),
+    ),
+    Fault(
+        "accept_bad_return_url",
+        "accepts a return_url that is not an absolute http(s) URL",
+        ("invalid_request_rejected",),
+        skips=_rules("return_url.pattern"),
+    ),
+    Fault(
+        "accept_payment_method_without_customer_id",
+        "accepts payment_method_id with a new-customer form",
+        ("invalid_request_rejected",),
+        skips=_rules("customer.payment_method_requires_customer_id"),
+    ),
+    Fault(
+        "accept_wrong_types",
+        'skips type checks of fields ("quantity": "2", "billing": [] -> 200)',
+        ("invalid_request_rejected",),
+        skips=_rules("*.type", but=("body.type",)),
+    ),
+    # valid requests refused, or crashing
+    Fault(
+        "reject_valid_with_400",
+        "refuses an explicit null in any optional field with 400 INVALID_REQUEST",
+        ("valid_request_accepted", "status_code_documented"),
+        refuse=_refuse_nulls,
+    ),
+    Fault(
+        "valid_refused_on_quantity_zero",
+        "refuses quantity 0 (allowed by the spec) with INVALID_REQUEST_BODY",
+        ("valid_request_accepted",),
+        refuse=_refuse_quantity_zero,
+    ),
+    Fault(
+        "crash_on_unicode",
+        "crashes (500) on any non-ASCII character in the request",
+        ("no_server_error", "valid_request_accepted"),
+        refuse=_crash_on_non_ascii,
+    ),
+    Fault(
+        "existing_customer_not_found",
+        "answers NOT_FOUND for every existing customer_id of the catalog",
+        ("fixture_request_succeeds",),
+        refuse=_refuse_existing_customer,
+    ),
+    # business rules not enforced, or their refusals mis-answered
+    Fault(
+        "accept_unknown_product",
+        "accepts a product_id that is not in the catalog (charges 0 for it)",
+        ("business_rules_enforced",),
+        waives=_rules("business.unknown_product"),
+    ),
+    Fault(
+        "accept_any_discount_code",
+        "accepts any discount_code, silently applying no discount to unknown ones",
+        ("business_rules_enforced",),
+        waives=_rules("business.unknown_discount_code"),
+    ),
+    Fault(
+        "accept_foreign_payment_method",
+        "accepts a payment_method_id that does not belong to the customer",
+        ("business_rules_enforced",),
+        waives=_rules("business.foreign_payment_method"),
+    ),
+    Fault(
+        "pwyw_amount_optional",
+        "a pay-what-you-want product without amount is charged its list price",
+        ("business_rules_enforced",),
+        waives=_rules("business.pwyw_amount_missing"),
+    ),
+    Fault(
+        "business_errors_as_invalid_body",
+        "business refusals (unknown ids, unsupported country...) answer INVALID_REQUEST_BODY",
+        ("business_rules_enforced",),
+        on_error=_business_error_as(422, "INVALID_REQUEST_BODY"),
+    ),
+    Fault(
+        "unknown_ids_as_404",
+        "unknown product or customer ids answer 404 NOT_FOUND instead of 422",
+        ("business_rules_enforced", "status_code_documented"),
+        on_error=_business_error_as(404, None, only="NOT_FOUND"),
+    ),
+    # wrong status codes and error bodies
+    Fault(
+        "invalid_as_400",
+        "schema violations answer 400 instead of 422",
+        ("invalid_request_rejected", "status_code_documented"),
+        on_error=_schema_error_as(400),
+    ),
+    Fault(
+        "invalid_as_500",
+        "schema violations answer 500 INTERNAL_SERVER_ERROR instead of 422",
+        ("invalid_request_rejected", "no_server_error"),
+        on_error=_schema_error_as(500, "INTERNAL_SERVER_ERROR"),
+    ),
+    Fault(
+        "error_body_wrong_shape",
+        'error bodies are {"error": ..., "status": ...} instead of {code, message}',
+        ("error_schema_conformance",),
+        on_error=_wrong_shape,
+    ),
+    Fault(
+        "undocumented_error_code",
+        "schema violations carry the undocumented code VALIDATION_ERROR",
+        ("error_code_documented",),
+        on_error=_schema_error_as(422, "VALIDATION_ERROR"),
+    ),
+    Fault(
+        "status_201",
+        "successful creation answers 201 instead of the documented 200",
+        ("status_code_documented",),
+        on_reply=_status_201,
+    ),
+    Fault(
+        "wrong_content_type",
+        "every answer is labelled text/plain although the body is JSON",
+        ("content_type_json",),
+        on_reply=_text_plain,
+    ),
+    Fault(
+        "truncated_json",
+        f"every {TRUNCATE_EVERY}th 200 body is cut in half (unreadable JSON)",
+        ("response_received",),
+        on_reply=_truncate,
+    ),
+    # request values not reflected
+    Fault(
+        "metadata_not_echoed",
+        "200 bodies return empty metadata whatever was sent",
+        ("request_values_reflected",),
+        on_success=_set("metadata", lambda b, p: {}),
+    ),
+    Fault(
+        "customer_email_not_reflected",
+        "new customers come back with a placeholder email",
+        ("request_values_reflected",),
+        on_success=_placeholder_email,
+    ),
+    Fault(
+        "product_cart_not_echoed",
+        "the echoed product_cart drops its last item (off by one)",
+        ("request_values_reflected",),
+        on_success=_drop_last_item,
+    ),
+    # payment link, discount, ids
+    Fault(
+        "no_payment_link",
+        "payment_link and expires_on are never returned, even when a link is requested",
+        ("payment_link_present",),
+        on_success=_no_link,
+    ),
+    Fault(
+        "expires_on_in_past",
+        "payment links expire a day before they are created",
+        ("payment_link_present",),
+        on_success=_expired,
+    ),
+    Fault(
+        "discount_ignored",
+        "valid discount codes are accepted but no discount_id is returned",
+        ("discount_applied",),
+        on_success=_drop("discount_id"),
+    ),
+    Fault(
+        "duplicate_payment_id",
+        "every payment gets the same payment_id",
+        ("payment_id_unique",),
+        on_success=_set("payment_id", lambda b, p: "pay_0000000000000000000000"),
+    ),
+    # auth
+    Fault(
+        "auth_ignored", "requests without a key or with a wrong key are served", ("auth_required",), auth_ignored=True
+    ),
+    Fault(
+        "auth_wrong_status_403",
+        "a missing or wrong key answers 403 FORBIDDEN instead of 401",
+        ("auth_required",),
+        on_error=_auth_403,
+    ),
+    # time and availability
+    Fault(
+        "slow",
+        f"every {SLOW_EVERY}th request stalls {SLOW_SECONDS:g} s before answering",
+        ("latency_budget",),
+        delay=_every(SLOW_EVERY, SLOW_SECONDS),
+    ),
+    Fault(
+        "intermittent_500",
+        f"every {INTERMITTENT_EVERY}th request fails with 500 INTERNAL_SERVER_ERROR",
+        ("no_server_error",),
+        on_reply=_intermittent_500,
+    ),
+)
+
+FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}
+
+
+def get_fault(fault: str | Fault | None) -> Fault | None:
+    """Return the fault named ``fault`` (or ``fault`` itself); raise ``ConfigError`` naming the known ones."""
+    if fault is None or isinstance(fault, Fault):
+        return fault
+    found = FAULTS.get(fault) if isinstance(fault, str) else None
+    if found is None:
+        raise ConfigError(f"unknown fault {fault!r}; known faults: {', '.join(sorted(FAULTS))}")
+    return found

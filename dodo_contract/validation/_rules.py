@@ -1,0 +1,196 @@
+"""Name rules, word messages and check the size keywords for the validator's detailed path."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..errors import Violation, join_pointer
+
+_MAX_SHOWN = 60
+_encode_str: Any = json.encoder.encode_basestring
+# Keywords whose failure is better reported by a sibling at the same pointer ("5" fails type and enum).
+
+
+_ENUM_NAMES = {
+    "CountryCodeAlpha2": "ISO 3166-1 alpha-2 country codes",
+    "Currency": "ISO 4217 currency codes",
+    "PaymentMethodTypes": "payment method types",
+}
+
+
+def short(value: Any) -> str:
+    if value is None or isinstance(value, (bool, int)):
+        return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, str):
+        text: str = _encode_str(value[:_MAX_SHOWN])
+        return text if len(text) <= _MAX_SHOWN and len(value) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+    if isinstance(value, (list, dict)) and len(value) > 8:
+        return f"[{len(value)} items]" if isinstance(value, list) else f"{{{len(value)} keys}}"
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+_RULES: dict[tuple[tuple[str | int, ...], str | None], str] = {}
+
+
+def rule_for(schema_path: Sequence[str | int], last: str | None = None) -> str:
+    """Name a rule after the schema location: property names, ``items``, ``key``/``value`` for maps."""
+    key = (tuple(schema_path), last)
+    rule = _RULES.get(key)
+    if rule is None:
+        rule = _RULES[key] = _name_rule(key[0], last)
+    return rule
+
+
+def _name_rule(schema_path: tuple[str | int, ...], last: str | None) -> str:
+    names: list[str] = []
+    for i, part in enumerate(schema_path):
+        prev = schema_path[i - 1] if i else None
+        if prev == "properties" and isinstance(part, str):
+            names.append(part)
+        elif part == "items":
+            names.append("items")
+        elif part == "additionalProperties":
+            names.append("value")
+        elif part == "propertyNames":
+            names.append("key")
+    names.append(last if last is not None else str(schema_path[-1]))
+    return ".".join(names) if len(names) > 1 else "body." + names[0]
+
+
+_SIZE_KEYWORDS = ("minItems", "maxItems", "maxProperties", "uniqueItems")
+_SizeCheck = tuple[tuple[str, ...], str, Any, str]  # (property path, keyword, limit, rule)
+
+
+def split_size_keywords(schema: dict[str, Any]) -> tuple[dict[str, Any], tuple[_SizeCheck, ...]]:
+    """Move size keywords reachable through ``properties`` alone out of the schema, as (path, keyword) checks."""
+    schema = json.loads(json.dumps(schema))
+    checks: list[_SizeCheck] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...], spath: tuple[str | int, ...]) -> None:
+        for keyword in _SIZE_KEYWORDS:
+            if keyword in node:
+                checks.append((path, keyword, node.pop(keyword), rule_for((*spath, keyword))))
+        for key, sub in node.get("properties", {}).items():
+            if isinstance(sub, dict):
+                walk(sub, (*path, key), (*spath, "properties", key))
+
+    walk(schema, (), ())
+    return schema, tuple(checks)
+
+
+def size_violations(checks: tuple[_SizeCheck, ...], payload: Any) -> Iterator[Violation]:
+    for path, keyword, limit, rule in checks:
+        value = payload
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                break
+            value = value[key]
+        else:
+            is_array = isinstance(value, (list, tuple))
+            if keyword == "maxProperties":
+                broken = isinstance(value, dict) and len(value) > limit
+            elif keyword == "uniqueItems":
+                broken = bool(limit) and is_array and _has_duplicates(value)
+            else:
+                broken = is_array and (len(value) < limit if keyword == "minItems" else len(value) > limit)
+            if broken:
+                yield Violation(join_pointer(path), rule, keyword, message(keyword, value, limit, {}))
+
+
+def _has_duplicates(items: Sequence[Any]) -> bool:
+    try:
+        # Scalars hash by JSON equality once bools are told apart from 0/1 (1 == 1.0 already hashes alike).
+        return len({(v.__class__ is bool, v) for v in items}) < len(items)
+    except TypeError:  # objects or arrays among the items
+        return len({canonical(v) for v in items}) < len(items)
+
+
+def canonical(value: Any) -> str:
+    # JSON equality: 1 == 1.0, but true != 1; key order does not matter.
+    def norm(v: Any) -> Any:
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [norm(x) for x in v]
+        return v
+
+    return json.dumps(norm(value), sort_keys=True)
+
+
+def either(branches: list[dict[str, Any]]) -> str:
+    return "_or_".join(k for b in branches for k in b.get("required", ()))
+
+
+def prefix_rule_path(ipath: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    # Sub-validators see a sub-document; give their schema paths the property names that lead to it.
+    out: list[str | int] = []
+    for part in ipath:
+        if isinstance(part, int):
+            out.append("items")
+        else:
+            out.extend(("properties", part))
+    return tuple(out)
+
+
+def message(keyword: str, value: Any, limit: Any, node: dict[str, Any]) -> str:
+    shown = short(value) if keyword not in ("minItems", "maxItems", "maxProperties", "uniqueItems") else ""
+    if keyword == "type":
+        types = limit if isinstance(limit, list) else [limit]
+        return f"{shown} is not of type {' or '.join(repr(t).replace(chr(39), chr(34)) for t in types)}"
+    if keyword == "enum":
+        allowed, name = _enum_info(limit)
+        hint = ""
+        if isinstance(value, str):
+            for cand in (value.upper(), value.lower()):
+                if cand != value and cand in allowed:
+                    hint = f' (did you mean "{cand}"?)'
+        return f"{shown} is not one of the {len(allowed)} {name}{hint}"
+    if keyword == "minimum":
+        return f"{shown} is less than the minimum of {limit}"
+    if keyword == "maximum":
+        return f"{shown} is greater than the maximum of {limit}"
+    if keyword == "minItems":
+        return f"has {len(value)} item(s); at least {limit} required"
+    if keyword == "maxItems":
+        return f"has {len(value)} items; at most {limit} allowed"
+    if keyword == "maxProperties":
+        return f"has {len(value)} keys; at most {limit} allowed"
+    if keyword == "maxLength":
+        return f"{shown} is longer than {limit} characters ({len(value)})"
+    if keyword == "uniqueItems":
+        keys = [canonical(v) for v in value]
+        dup = next((v for i, v in enumerate(value) if keys[i] in keys[:i]), None)
+        return f"has repeated items ({short(dup)} more than once)"
+    if keyword == "pattern":
+        return f"{shown} is not an absolute http(s) URL" if "://" in str(limit) else f"{shown} does not match {limit}"
+    if keyword == "format":
+        return f"{shown} is not a valid {'RFC 3339 date-time' if limit == 'date-time' else limit}"
+    return f"{shown} is not valid under {keyword}"
+
+
+_ENUMS: dict[int, tuple[frozenset[Any], str, list[Any]]] = {}
+
+
+def _enum_info(limit: list[Any]) -> tuple[frozenset[Any], str]:
+    # Keyed by identity: enum lists live in compiled schemas for the life of the process (kept referenced here).
+    info = _ENUMS.get(id(limit))
+    if info is None or info[2] is not limit:
+        allowed = [v for v in limit if v is not None]
+        info = _ENUMS[id(limit)] = (frozenset(allowed), _enum_name(allowed), limit)
+    return info[0], info[1]
+
+
+def _enum_name(allowed: list[Any]) -> str:
+    if len(allowed) == 249:
+        return _ENUM_NAMES["CountryCodeAlpha2"]
+    if allowed and all(isinstance(a, str) and a.isupper() and len(a) == 3 for a in allowed):
+        return _ENUM_NAMES["Currency"]
+    return "allowed values"
