@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -374,3 +376,21 @@ def test_could_not_check_is_said_once(tmp_path: Path) -> None:
     assert code == 2
     assert err.count("could not check") == 1, err
     assert "failing closed" in err
+
+
+def test_a_gate_run_leaves_nothing_but_the_reports_in_the_working_directory(tmp_path: Path) -> None:
+    # A subprocess: Hypothesis fixes its default storage folder from the working directory at import time,
+    # so only a fresh interpreter started in the empty folder shows what a user's gate run leaves there.
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("HYPOTHESIS", "DODO_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "dodo_contract.frontends.cli", "gate", *FAST],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["reports"]

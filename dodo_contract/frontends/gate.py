@@ -21,6 +21,7 @@ from ..engine.outcome import ContractRun
 from ..errors import REDACTED, ConfigError, DodoContractError, Violation, redact
 from ..reports._terminal import exit_line, print_summary, progress_bar
 from ..reports.report import load_report, report_data, write_reports
+from ._hypothesis_storage import hypothesis_storage_outside_cwd
 from .config import RunConfig, resolve_config
 
 if TYPE_CHECKING:
@@ -166,7 +167,8 @@ def run_gate_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> i
         print("dodo-contract gate: no --base-url, gating the embedded reference mock", file=out)
     bar = progress_bar(out)
     try:
-        run = run_gate(config, progress=bar)
+        with hypothesis_storage_outside_cwd():
+            run = run_gate(config, progress=bar)
     finally:
         if bar is not None:
             bar.close()
