@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 from pathlib import Path
@@ -134,3 +135,69 @@ def test_a_malformed_pretty_printed_document_is_one_violation_not_one_per_line(t
     (only,) = json.loads(out)
     assert only["source"] == str(path)
     assert [v["rule"] for v in only["violations"]] == ["body.json"]
+
+
+def _options() -> list[tuple[str, argparse.Action]]:
+    """Return (command, action) for every argument of every subcommand, ``-h`` excepted."""
+    from dodo_contract.frontends.cli import _build_parser
+
+    parser = _build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return [
+        (name, action)
+        for name, command in sub.choices.items()
+        for action in command._actions
+        if not isinstance(action, argparse._HelpAction)
+    ]
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    missing = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, action in _options()
+        if not action.help or action.help == argparse.SUPPRESS
+    ]
+    assert missing == []
+
+
+def test_every_option_that_takes_a_value_says_its_default() -> None:
+    silent = [
+        f"{name} {action.option_strings}"
+        for name, action in _options()
+        if action.option_strings and action.nargs != 0 and "default" not in str(action.help)
+    ]
+    assert silent == []
+
+
+def test_gate_help_names_the_environment_variable_of_each_option() -> None:
+    from dodo_contract.frontends.config import API_KEY_ENV, OPTION_NAMES, env_name
+
+    gate = [action for name, action in _options() if name == "gate" and action.option_strings]
+    assert {a.dest for a in gate} <= set(OPTION_NAMES)
+    for action in gate:
+        wanted = API_KEY_ENV[0] if action.dest == "api_key" else env_name(action.dest)
+        assert wanted in str(action.help), action.dest
+
+
+def test_gate_help_states_the_defaults_the_code_uses(tmp_path: Path) -> None:
+    import inspect
+
+    from dodo_contract.engine.engine import check_implementation
+    from dodo_contract.frontends.config import resolve_config
+
+    defaults = resolve_config({}, env={}, cwd=tmp_path)
+    helps = {a.dest: str(a.help) for name, a in _options() if name == "gate"}
+    assert f"default: {defaults.timeout:g}" in helps["timeout"]
+    assert f"default: {defaults.report_dir.name}/" in helps["report_dir"]
+    assert (
+        f"default: {inspect.signature(check_implementation).parameters['max_examples'].default}"
+        in helps["max_examples"]
+    )
+
+
+def test_gate_help_through_main() -> None:
+    code, out, _ = _run(["gate", "--help"])
+    assert code == 0
+    for flag in ("--base-url", "--api-key", "--fixtures", "--seed"):
+        line = next(line for line in out.splitlines() if line.strip().startswith(flag))
+        assert len(line.split(maxsplit=2)) == 3, line  # the flag, its metavar, then help text

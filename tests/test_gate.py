@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _fault_server import PROXY, Reply, fault_server
 
 from dodo_contract.engine.outcome import ContractRun
 from dodo_contract.frontends import gate
@@ -35,6 +39,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "SCHEMATHESIS",
     ):
         monkeypatch.delenv(f"DODO_CONTRACT_{name}", raising=False)
+    # The terminal's own settings must not decide what a test sees: a plain colour terminal unless a test says so.
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'user-project'\n")
     monkeypatch.chdir(tmp_path)
 
@@ -49,6 +57,15 @@ def _run(argv: list[str], *, tty: bool = False) -> tuple[int, str, str]:
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _summary_part(out: str) -> str:
+    """Return what is left on screen after the run: the summary, without escape codes or progress frames."""
+    text = _ANSI.sub("", out)
+    return text[text.index("dodo-contract: ") :]
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +167,9 @@ def test_progress_bar_only_on_a_terminal(faithful: str) -> None:
     _, plain, _ = _run(argv)
     _, tty, _ = _run(argv, tty=True)
     assert "\r" not in plain
-    assert "\r" in tty
-    assert "] " in tty
+    before_summary = _ANSI.sub("", tty).split("dodo-contract: PASSED")[0]
+    assert re.search(r"\d+/\d+ requests", before_summary)  # the bar was drawn before the summary
+    assert "\x1b[" in tty
 
 
 def test_an_internal_error_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,3 +284,113 @@ def test_schemathesis_switch_adds_the_fuzzing_phase(faithful: str, tmp_path: Pat
         assert (code, err) == (0, "")
         sent[name] = json.loads((folder / "dodo-contract.json").read_text())["stats"]["requests"]
     assert sent["fuzz"] > sent["plain"]
+
+
+# --- what the terminal shows (issue 8 §4) -------------------------------------------------------------------
+
+
+def _verdict_and_reproducers(out: str) -> list[str]:
+    lines = _summary_part(out).splitlines()
+    return [lines[0], *(line for line in lines if "reproduce: " in line)]
+
+
+def _printed_reproducers(report: Path, out: str) -> tuple[list[str], list[str]]:
+    """Return the reproducers of the report's first violations and the ``reproduce:`` lines of the output."""
+    data = json.loads(report.read_text())
+    curls = [v["curl"] for v in data["violations"][:8]]
+    lines = [line.strip() for line in _summary_part(out).splitlines() if line.strip().startswith("reproduce: ")]
+    return curls, lines
+
+
+@pytest.mark.parametrize("mode", ["pipe", "colour terminal", "NO_COLOR terminal"])
+def test_reproducers_are_printed_whole_and_answers_shortened(
+    broken: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")  # narrower than any reproducer: a wrapping printer would break them
+    if mode.startswith("NO_COLOR"):
+        monkeypatch.setenv("NO_COLOR", "1")
+    code, out, _ = _run(["gate", "--base-url", broken, "--api-key", KEY, *FAST], tty=mode != "pipe")
+    assert code == 1
+    curls, lines = _printed_reproducers(tmp_path / "reports" / "dodo-contract.json", out)
+    assert max(len(c) for c in curls) > 240  # long enough to have been cut before
+    assert lines == [f"reproduce: {c}" for c in curls]
+    data = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+    answers = [line.strip() for line in _summary_part(out).splitlines() if line.strip().startswith("answer: ")]
+    assert len(answers) == len(curls)
+    for answer, finding in zip(answers, data["violations"], strict=False):
+        head = f"answer: HTTP {finding['response']['status']} "
+        whole = json.dumps(finding["response"]["body"], ensure_ascii=False)
+        assert answer.startswith(head)
+        shown = answer[len(head) :]
+        assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1]) and len(shown) < len(whole))
+    assert any(a.endswith("…") for a in answers)  # this target's 200 bodies are long: the answer is shortened
+
+
+def test_no_escape_codes_unless_a_colour_terminal(broken: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["gate", "--base-url", broken, "--api-key", KEY, *FAST]
+    _, piped, piped_err = _run(argv)
+    assert "\x1b" not in piped + piped_err
+    assert "\r" not in piped  # no progress bar in a log
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, no_color, no_color_err = _run(argv, tty=True)
+    assert "\x1b" not in no_color + no_color_err
+    assert re.search(r"\r\[[#-]+\] \d+/\d+ requests", no_color)  # a plain progress line, redrawn with \r only
+    assert _verdict_and_reproducers(no_color) == _verdict_and_reproducers(piped)
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    _, dumb, _ = _run(argv, tty=True)
+    assert "\x1b" not in dumb
+
+
+def test_colour_on_a_terminal_and_when_forced(broken: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["gate", "--base-url", broken, "--api-key", KEY, *FAST]
+    _, tty, _ = _run(argv, tty=True)
+    assert "\x1b[1;31mFAILED" in tty  # the verdict in bold red
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _, forced, _ = _run(argv)  # not a terminal, but FORCE_COLOR says colour anyway (as rich reads it)
+    assert "\x1b[1;31mFAILED" in forced
+    assert _verdict_and_reproducers(forced) == _verdict_and_reproducers(tty)
+
+
+def test_summary_says_why_a_run_stopped_early() -> None:
+    with serve_mock(api_key=KEY, seed=1, fault="invalid_as_500") as server:
+        _, out, _ = _run(["gate", "--base-url", server.url, "--api-key", KEY, *FAST])
+    data = json.loads((Path("reports") / "dodo-contract.json").read_text())
+    assert data["stats"]["stopped"]
+    assert f"stopped early: {data['stats']['stopped']}" in out
+
+
+def test_an_empty_body_is_shown_as_such_not_as_null(faithful: str) -> None:
+    def behaviour(n: int, headers: dict[str, str], body: bytes) -> Reply | str:
+        return Reply(404) if b"payment_link" in body else PROXY
+
+    with fault_server(behaviour, upstream=faithful) as server:
+        _, out, _ = _run(["gate", "--base-url", server.url, "--api-key", KEY, *FAST])
+    assert "answer: HTTP 404 (empty body)" in out
+    assert "HTTP 404 null" not in out
+
+
+def test_could_not_check_is_said_once(tmp_path: Path) -> None:
+    (tmp_path / "catalog.json").write_text('{"products": "nope"}')
+    code, _, err = _run(["gate", "--fixtures", "catalog.json", *FAST])
+    assert code == 2
+    assert err.count("could not check") == 1, err
+    assert "failing closed" in err
+
+
+def test_a_gate_run_leaves_nothing_but_the_reports_in_the_working_directory(tmp_path: Path) -> None:
+    # A subprocess: Hypothesis fixes its default storage folder from the working directory at import time,
+    # so only a fresh interpreter started in the empty folder shows what a user's gate run leaves there.
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("HYPOTHESIS", "DODO_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "dodo_contract.frontends.cli", "gate", *FAST],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["reports"]

@@ -16,6 +16,7 @@ from dodo_contract.errors import REDACTED, ConfigError, Violation
 from dodo_contract.reports.report import (
     REPORT_FILES,
     check_outcomes,
+    format_finding,
     format_summary,
     load_report,
     render_html,
@@ -203,7 +204,7 @@ def test_html_and_markdown_of_a_passed_run() -> None:
 
 def test_markdown_escapes_table_cells_and_fences_reproducers() -> None:
     md = render_markdown(report_data(failed_run()))
-    assert "FAILED: 2 violation(s) in 2 check(s)" in md
+    assert "FAILED: 2 violations in 2 checks" in md
     assert "pipes \\| in it" in md
     assert "```sh\ncurl -sS -X POST" in md
     assert "`metadata.maxProperties`" in md
@@ -297,7 +298,7 @@ def test_summary_fits_on_one_screen() -> None:
     many = tuple(_finding("response_received", f"violation {i}") for i in range(30))
     run = ContractRun(verdict="failed", violations=many, stats=STATS, checks=("response_received",), seed=5)
     text = format_summary(report_data(run), report_dir=Path("reports"))
-    assert text.startswith("dodo-contract: FAILED: 30 violation(s) in 1 check(s)")
+    assert text.startswith("dodo-contract: FAILED: 30 violations in 1 check\n")
     assert "... and 22 more" in text
     assert len(text.splitlines()) <= 50
     assert "seed 5" in text
@@ -308,3 +309,118 @@ def test_summary_of_a_run_that_could_not_check() -> None:
     text = format_summary(report_data(error_run()))
     assert text.startswith("dodo-contract: COULD NOT CHECK")
     assert "connection refused" in text
+
+
+# --- presentation (issue 8 §4) ------------------------------------------------------------------------------
+
+
+def _html_text(page: str) -> str:
+    parser = _Resources()
+    parser.feed(page)
+    return " ".join("".join(parser.text).split())
+
+
+def test_every_format_separates_the_summary_fields() -> None:
+    data = report_data(failed_run())
+    fields = ["target http://127.0.0.1:1", "seed 7", "12 requests in 0.8 s"]
+    assert "  ·  ".join(fields) in format_summary(data)
+    assert "- " + " · ".join(fields) + "\n" in render_markdown(data)
+    assert " · ".join(fields) in _html_text(render_html(data))
+    assert "seed 7 12" not in _html_text(render_html(data))
+    for text in (format_summary(data), render_markdown(data), _html_text(render_html(data))):
+        assert "request(s)" not in text
+        assert "statuses 200: 5 · 401: 1 · 422: 6" in " ".join(text.split())
+        assert "latency p50 3 ms · p99 10 ms · max 12 ms" in " ".join(text.split())
+
+
+def _answered(status: int, body: Any, headers: dict[str, str]) -> ContractRun:
+    exchange = Exchange(
+        "POST", "http://127.0.0.1:1/payments", {}, {"product_cart": []}, status, headers, body, elapsed_ms=1.0
+    )
+    finding = Finding("status_code_documented", Violation("", "status.documented", "status", "status 404"), exchange)
+    return ContractRun(verdict="failed", violations=(finding,), checks=("status_code_documented",))
+
+
+def test_an_empty_body_is_called_so_in_every_format() -> None:
+    for headers in ({"content-length": "0"}, {}):
+        data = report_data(_answered(404, None, headers))
+        assert "answer: HTTP 404 (empty body)" in format_summary(data)
+        assert "answer: HTTP 404 (empty body)" in format_finding(data["violations"][0])
+        assert "answer: `HTTP 404 (empty body)`" in render_markdown(data)
+        assert "Answer: HTTP 404 (empty body)" in _html_text(render_html(data))
+        junit = ET.fromstring(render_junit(data)).find(".//failure")
+        assert junit is not None
+        assert "answer: HTTP 404 (empty body)" in (junit.text or "")
+        for text in (format_summary(data), render_markdown(data), render_html(data), render_junit(data)):
+            assert "null" not in text
+    # A body that really is JSON null (4 bytes) is not empty.
+    assert "answer: HTTP 200 null" in format_summary(report_data(_answered(200, None, {"Content-Length": "4"})))
+
+
+def _incomplete() -> dict[str, Any]:
+    """A report dict as a run cut short by its time budget gives it: verdict incomplete, two checks not run."""
+    data = report_data(passed_run())
+    data["verdict"] = "incomplete"
+    data["passed"] = False
+    data["stats"] = {**data["stats"], "stopped": "time budget"}
+    data["check_outcomes"]["invalid_request_rejected"] = {"status": "not run", "cases": 0, "violations": 0}
+    data["check_outcomes"]["auth_required"] = {
+        "status": "not run",
+        "cases": 0,
+        "violations": 0,
+        "reason": "deselected by -k",
+    }
+    return data
+
+
+def test_an_incomplete_run_reads_as_incomplete_in_every_format() -> None:
+    data = _incomplete()
+    text = format_summary(data)
+    assert text.startswith("dodo-contract: INCOMPLETE: the run stopped before it sent every planned request")
+    assert "stopped early: time budget" in text
+    assert "checks 2 passed  ·  2 not run" in text
+    assert "PASSED" not in text
+    md = render_markdown(data)
+    assert md.startswith("## ⚠️ dodo-contract: INCOMPLETE")
+    stopped = "not run (the check judged no case; the run stopped early: time budget)"
+    assert f"| `invalid_request_rejected` | {stopped} |" in md
+    assert "| `auth_required` | not run (deselected by -k) |" in md
+    page = render_html(data)
+    assert '<p class="v incomplete">' in page
+    assert ".incomplete{" in page or ",.incomplete{" in page
+    assert 'class="st-not-run">not run <small>(deselected by -k)</small>' in page
+    assert "<title>dodo-contract: incomplete</title>" in page
+
+
+def test_junit_marks_not_run_checks_skipped_with_the_reason_and_an_incomplete_run_as_an_error() -> None:
+    root = ET.fromstring(render_junit(_incomplete()))
+    suite = root.find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    skipped = cases["invalid_request_rejected"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "the check judged no case; the run stopped early: time budget"
+    by_k = cases["auth_required"].find("skipped")
+    assert by_k is not None
+    assert by_k.get("message") == "deselected by -k"
+    assert suite.get("skipped") == "2"
+    run = cases["run"].find("error")  # nothing failed, yet the run gave no verdict: never green
+    assert run is not None
+    assert "incomplete" in (run.get("message") or "")
+    assert "time budget" in (run.get("message") or "")
+    assert root.get("errors") == "1"
+
+
+def test_renderers_survive_a_status_and_a_verdict_they_do_not_know() -> None:
+    data = report_data(passed_run())
+    data["verdict"] = "something-new"
+    data["check_outcomes"]["auth_required"]["status"] = "flaky"
+    root = ET.fromstring(render_junit(data))
+    errors = root.findall(".//testcase[@name='auth_required']/error")
+    assert errors  # an unknown status is never reported as a pass
+    assert "PASSED" not in format_summary(data)
+    assert "COULD NOT CHECK" in format_summary(data)
+    assert "✅" not in render_markdown(data)
+    page = render_html(data)
+    assert "flaky" in page
+    assert 'fill="#2da44e"><title>auth_required' not in page  # not drawn as a green bar

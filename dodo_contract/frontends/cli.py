@@ -6,6 +6,7 @@ Exit codes everywhere: 0 success / contract honoured, 1 violations found, 2 usag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -33,8 +34,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     v = sub.add_parser("validate", help="validate request, response or error payloads")
-    v.add_argument("kind", choices=["request", "response", "error"])
-    v.add_argument("files", nargs="*", metavar="FILE", help="JSON or JSON Lines files; '-' or none reads stdin")
+    v.add_argument("kind", choices=["request", "response", "error"], help="what the payloads are")
+    v.add_argument("files", nargs="*", metavar="FILE", help="JSON or JSON Lines files (default: '-', stdin)")
     v.add_argument("--json", action="store_true", help="print a machine-readable list")
     v.add_argument("--strict", action="store_true", help="also report unknown keys")
     v.add_argument(
@@ -42,48 +43,145 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     m = sub.add_parser("mock", help="serve the reference mock of POST /payments")
-    m.add_argument("--host", default="127.0.0.1")
-    m.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    m.add_argument("--catalog", metavar="FILE", help="catalog (fixtures) file, JSON or TOML")
+    m.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    m.add_argument(
+        "--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: %(default)s)"
+    )
+    m.add_argument(
+        "--catalog",
+        metavar="FILE",
+        help="catalog (fixtures) file, JSON or TOML "
+        "(default: the built-in one, dodo_contract/contract/default_catalog.json)",
+    )
     m.add_argument(
         "--api-key",
         metavar="KEY",
-        help="the bearer key to accept (default: env DODO_API_KEY, "
-        "then DODO_PAYMENTS_API_KEY, else a printed test key)",
+        help="the bearer key to accept "
+        "(default: env DODO_API_KEY, then DODO_PAYMENTS_API_KEY, else a printed test key)",
     )
-    m.add_argument("--fault", metavar="NAME", help="break the mock on purpose (see --list-faults)")
-    m.add_argument("--seed", type=int, default=None, help="seed for generated ids")
+    m.add_argument("--fault", metavar="NAME", help="break the mock on purpose (see --list-faults; default: none)")
+    m.add_argument("--seed", type=int, default=None, help="seed for generated ids (default: random)")
     m.add_argument("--list-faults", action="store_true", help="list fault modes and exit")
 
-    g = sub.add_parser("gate", help="judge an implementation (default: the embedded reference mock)")
-    g.add_argument("--base-url", metavar="URL")
-    g.add_argument("--api-key", metavar="KEY")
-    g.add_argument("--fixtures", metavar="FILE")
-    g.add_argument("--max-examples", type=int, default=None)
-    g.add_argument("--seed", type=int, default=None)
-    g.add_argument("--report-dir", metavar="DIR", default=None)
-    g.add_argument("--timeout", type=float, default=None, help="per-request timeout, seconds")
-    g.add_argument("--rate-limit", type=float, default=None, help="requests per second")
-    g.add_argument("--allow-live", action="store_true", help="allow Dodo's live host (positive subset only)")
+    g = sub.add_parser(
+        "gate",
+        help="judge an implementation (default: the embedded reference mock)",
+        description="Judge an implementation of POST /payments and write the reports; exit 0 contract honoured, "
+        "1 violations, 2 could not check. Each option can also come from its environment variable or from "
+        "[tool.dodo-contract] in pyproject.toml (flag > env > pyproject > default).",
+    )
+    g.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the server to judge; only POST URL/payments is sent (env DODO_CONTRACT_BASE_URL; "
+        "default: start the embedded reference mock)",
+    )
+    g.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="the bearer key the server accepts; prefer the env var, a flag shows in process lists "
+        "(default: env DODO_API_KEY, then DODO_PAYMENTS_API_KEY; required with --base-url)",
+    )
+    g.add_argument(
+        "--fixtures",
+        metavar="FILE",
+        help="catalog of what the server holds (products, customers, discount codes...), JSON or TOML "
+        "(env DODO_CONTRACT_FIXTURES; default: the built-in catalog)",
+    )
+    g.add_argument(
+        "--max-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="generated valid requests to send (env DODO_CONTRACT_MAX_EXAMPLES; default: 100)",
+    )
+    g.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the same seed sends the same requests byte for byte (env DODO_CONTRACT_SEED; "
+        "default: random, recorded in the report)",
+    )
+    g.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        default=None,
+        help="where the JSON, JUnit, HTML and Markdown reports go (env DODO_CONTRACT_REPORT_DIR; default: reports/)",
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="per-request timeout in seconds (env DODO_CONTRACT_TIMEOUT; default: 10)",
+    )
+    g.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="R",
+        help="requests per second (env DODO_CONTRACT_RATE_LIMIT; default: unlimited on loopback, 20 elsewhere)",
+    )
+    g.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="allow Dodo's live host, which moves real money: only a few canonical requests are sent "
+        "(env DODO_CONTRACT_ALLOW_LIVE; default: refused)",
+    )
     g.add_argument(
         "--schemathesis",
         action="store_true",
-        help="also fuzz with Schemathesis-generated bodies from schemas/openapi.yaml (slower; judged by our validator)",
+        help="also fuzz with Schemathesis-generated bodies from schemas/openapi.yaml, judged by our validator; "
+        "slower (env DODO_CONTRACT_SCHEMATHESIS; default: off)",
     )
 
     t = sub.add_parser("selftest", help="mutation score: the engine against the reference mock in every fault mode")
-    t.add_argument("--fault", action="append", metavar="NAME", help="only these faults (repeatable; default: all)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--max-examples", type=int, default=30)
+    t.add_argument(
+        "--fault", action="append", metavar="NAME", help="only these faults (repeatable; default: all of them)"
+    )
+    t.add_argument("--seed", type=int, default=0, metavar="N", help="seed of every run (default: %(default)s)")
+    t.add_argument(
+        "--max-examples",
+        type=int,
+        default=30,
+        metavar="N",
+        help="generated valid requests per run (default: %(default)s)",
+    )
 
-    r = sub.add_parser("replay", help="re-send a case from a report")
-    r.add_argument("report", metavar="REPORT")
-    r.add_argument("--case", type=int, default=None, help="index of the violation to replay (default: all)")
-    r.add_argument("--base-url", metavar="URL")
-    r.add_argument("--api-key", metavar="KEY")
-    r.add_argument("--fixtures", metavar="FILE", help="the fixtures the gate used (default: the built-in catalog)")
-    r.add_argument("--timeout", type=float, default=None, help="per-request timeout, seconds")
-    r.add_argument("--allow-live", action="store_true", help="allow Dodo's live host")
+    r = sub.add_parser(
+        "replay",
+        help="re-send a case from a report",
+        description="Re-send the failing requests recorded in a JSON report and re-run the check that failed; "
+        "exit 1 if a case still violates the contract, 0 if none does, 2 if nothing could be replayed.",
+    )
+    r.add_argument("report", metavar="REPORT", help="a dodo-contract.json report, or the folder holding it")
+    r.add_argument(
+        "--case", type=int, default=None, metavar="N", help="index of the violation to replay (default: all)"
+    )
+    r.add_argument("--base-url", metavar="URL", help="the server to re-send to (default: the report's target)")
+    r.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="the bearer key the server accepts (default: env DODO_API_KEY, then DODO_PAYMENTS_API_KEY)",
+    )
+    r.add_argument(
+        "--fixtures",
+        metavar="FILE",
+        help="the fixtures the gate used (env DODO_CONTRACT_FIXTURES; default: the built-in catalog)",
+    )
+    r.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="per-request timeout in seconds (env DODO_CONTRACT_TIMEOUT; default: 10)",
+    )
+    r.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="allow Dodo's live host (env DODO_CONTRACT_ALLOW_LIVE; default: refused)",
+    )
     return parser
 
 
@@ -93,7 +191,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     err = stderr or sys.stderr
     parser = _build_parser()
     try:
-        args, extra = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+        with contextlib.redirect_stdout(out):  # --help prints to sys.stdout; send it where main() writes
+            args, extra = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
         # argparse stops filling a '*' positional at the first option ("validate request --json a.json").
         files = [e for e in extra if e == "-" or not e.startswith("-")]
         if getattr(args, "command", None) == "validate":

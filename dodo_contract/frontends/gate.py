@@ -14,13 +14,14 @@ import dataclasses
 import json
 import secrets
 import shlex
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..engine.outcome import ContractRun
 from ..errors import REDACTED, ConfigError, DodoContractError, Violation, redact
-from ..reports.report import format_summary, load_report, report_data, write_reports
+from ..reports._terminal import exit_line, print_summary, progress_bar
+from ..reports.report import load_report, report_data, write_reports
+from ._hypothesis_storage import hypothesis_storage_outside_cwd
 from .config import RunConfig, resolve_config
 
 if TYPE_CHECKING:
@@ -132,34 +133,6 @@ def run_gate(config: RunConfig, *, progress: Progress | None = None) -> Contract
     return _fail_closed(run)
 
 
-class _ProgressBar:
-    """Draw ``[#####-----] 12/40 check`` on one terminal line, at most ten times a second."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.last = 0.0
-        self.drawn = False
-
-    def __call__(self, done: int, total: int | None, check: str) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1 and (total is None or done < total):
-            return
-        self.last = now
-        if total:
-            filled = min(30, int(30 * done / total))
-            bar = f"[{'#' * filled}{'-' * (30 - filled)}] {done}/{total}"
-        else:
-            bar = f"[{done} cases]"
-        self.out.write(f"\r\x1b[2K{bar} {check}"[:200])
-        self.out.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.out.write("\r\x1b[2K")
-            self.out.flush()
-
-
 def _flags(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
     flags = {name: getattr(args, name, None) for name in names}
     for switch in ("allow_live", "schemathesis"):
@@ -190,11 +163,12 @@ def run_gate_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> i
         print(f"dodo-contract gate: {exc}", file=err)
         return EXIT_ERROR
     keys = config.secrets
-    bar = _ProgressBar(out) if out.isatty() else None
     if config.base_url is None:
         print("dodo-contract gate: no --base-url, gating the embedded reference mock", file=out)
+    bar = progress_bar(out)
     try:
-        run = run_gate(config, progress=bar)
+        with hypothesis_storage_outside_cwd():
+            run = run_gate(config, progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -203,11 +177,11 @@ def run_gate_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> i
     except ConfigError as exc:
         print(redact(f"dodo-contract gate: {exc}", keys), file=err)
         return EXIT_ERROR
-    out.write(redact(format_summary(report_data(run, secrets=keys), report_dir=config.report_dir), keys))
+    data = report_data(run, secrets=keys)
+    print_summary(data, out, report_dir=config.report_dir, secrets=keys)
     code = exit_code(run)
     if code == EXIT_ERROR:
-        reason = run.errors[0] if run.errors else "the run could not check the implementation"
-        print(redact(f"dodo-contract gate: could not check ({reason}); failing closed", keys), file=err)
+        print(redact(exit_line(data), keys), file=err)
     return code
 
 

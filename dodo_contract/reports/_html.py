@@ -7,17 +7,19 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ._summary import _stat_line, _verdict_line, check_outcomes
+from ._summary import _stat_line, _verdict_line, check_outcomes, empty_body, not_run_reason, plural
 
 _CSS = """body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:72em;
 padding:0 1em;color:#1b1f24}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}
 .v{padding:.6em 1em;border-radius:6px;font-weight:600}.passed{background:#dafbe1}.failed{background:#ffebe9}
-.error{background:#fff8c5}table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:.3em .6em;
+.error,.incomplete{background:#fff8c5}table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:.3em .6em;
 text-align:left;vertical-align:top}td.n{text-align:right}pre{background:#f6f8fa;padding:.6em;overflow-x:auto;
 white-space:pre-wrap;word-break:break-all}details{margin:.4em 0;border:1px solid #d0d7de;border-radius:6px;
 padding:.4em .8em}summary{cursor:pointer}code{background:#f6f8fa;padding:0 .2em}
 .st-failed{color:#cf222e;font-weight:600}
-.st-passed{color:#1a7f37}.st-error{color:#9a6700;font-weight:600}"""
+.st-passed{color:#1a7f37}.st-error{color:#9a6700;font-weight:600}.st-not-run{color:#57606a}"""
+_BAR_COLOURS = {"passed": "#2da44e", "failed": "#cf222e", "error": "#bf8700"}
+_OTHER_BAR = "#afb8c1"  # "not run", and any status this version does not know
 
 
 def _e(value: Any) -> str:
@@ -39,11 +41,11 @@ def _chart(outcomes: Mapping[str, Mapping[str, Any]]) -> str:
     for i, (name, o) in enumerate(rows):
         y = 5 + i * row_h
         width = max(1, round(bar_w * o["cases"] / top)) if o["cases"] else 0
-        color = {"failed": "#cf222e", "error": "#bf8700", "not run": "#afb8c1"}.get(o["status"], "#2da44e")
+        color = _BAR_COLOURS.get(str(o["status"]), _OTHER_BAR)
         parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_e(name)}</text>')
         parts.append(
             f'<rect x="{label_w}" y="{y + 2}" width="{width}" height="{row_h - 6}" fill="{color}">'
-            f"<title>{_e(name)}: {o['cases']} case(s), {_e(o['status'])}</title></rect>"
+            f"<title>{_e(name)}: {plural(o['cases'], 'case')}, {_e(o['status'])}</title></rect>"
         )
         parts.append(f'<text x="{label_w + width + 6}" y="{y + 13}">{o["cases"]}</text>')
     parts.append("</svg>")
@@ -60,7 +62,7 @@ def render_html(data: Mapping[str, Any]) -> str:
     verdict = str(data.get("verdict"))
     outcomes = data.get("check_outcomes") or check_outcomes(data)
     body = [f'<h1>dodo-contract report</h1><p class="v {_e(verdict)}">{_e(_verdict_line(data))}</p><ul>']
-    body += [f"<li>{_e(line)}</li>" for line in _stat_line(data)]
+    body += [f"<li>{_e(line)}</li>" for line in _stat_line(data, " · ")]
     body.append(
         f"<li>generated {_e(data.get('generated_at', ''))} · spec v{_e(data.get('spec_version', ''))} · "
         f"dodo-contract {_e(data.get('tool_version', ''))}</li></ul>"
@@ -68,9 +70,12 @@ def render_html(data: Mapping[str, Any]) -> str:
     body += [f'<p class="v error">{_e(err)}</p>' for err in data.get("errors") or []]
     body.append("<h2>Checks</h2><table><tr><th>check</th><th>status</th><th>cases</th><th>violations</th></tr>")
     for name, o in outcomes.items():
+        state = str(o.get("status"))
+        why = f" <small>({_e(not_run_reason(data, name))})</small>" if state == "not run" else ""
         body.append(
-            f'<tr><td><code>{_e(name)}</code></td><td class="st-{_e(o["status"]).replace(" ", "-")}">'
-            f'{_e(o["status"])}</td><td class="n">{o["cases"]}</td><td class="n">{o["violations"]}</td></tr>'
+            f'<tr><td><code>{_e(name)}</code></td><td class="st-{_e(state).replace(" ", "-")}">'
+            f'{_e(state)}{why}</td><td class="n">{_e(o.get("cases", 0))}</td>'
+            f'<td class="n">{_e(o.get("violations", 0))}</td></tr>'
         )
     body.append("</table><h2>Cases per check</h2>" + _chart(outcomes))
     violations = list(data.get("violations") or [])
@@ -91,8 +96,12 @@ def render_html(data: Mapping[str, Any]) -> str:
             body.append("<p>Reproduce:</p>" + _pre(v["curl"]))
         if v.get("request"):
             body.append("<p>Request sent:</p>" + _pre(v["request"]))
-        answer = f"HTTP {status}" if status is not None else f"no answer ({response.get('error') or 'unknown'})"
-        body.append(f"<p>Answer: {_e(answer)}</p>" + (_pre(response.get("body")) if status is not None else ""))
+        if status is None:
+            body.append(f"<p>Answer: none ({_e(response.get('error') or 'unknown')})</p>")
+        elif empty_body(response):
+            body.append(f"<p>Answer: HTTP {_e(status)} (empty body)</p>")
+        else:
+            body.append(f"<p>Answer: HTTP {_e(status)}</p>" + _pre(response.get("body")))
         body.append("</details>")
     cov = data.get("rule_coverage") or {}
     per_rule = (data.get("stats") or {}).get("cases_per_rule") or {}

@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from ._html import render_html
-from ._summary import _finding_text, _stat_line, _verdict_line, check_outcomes, format_finding, format_summary
+from ._summary import (
+    _finding_text,
+    _stat_line,
+    _verdict_line,
+    answer_text,
+    check_outcomes,
+    format_finding,
+    format_summary,
+    not_run_reason,
+    stop_reason,
+)
 from ..errors import ConfigError, redact
 from ..engine.outcome import ContractRun
 
@@ -121,13 +131,27 @@ def _xml_text(text: Any) -> str:
     return _XML_ILLEGAL.sub("\ufffd", str(text))
 
 
+def _run_problem(data: Mapping[str, Any]) -> str:
+    """Return why a run that is not a clean judgement gave no verdict: its errors, else why it stopped."""
+    errors = "\n".join(str(e) for e in data.get("errors") or [])
+    if data.get("verdict") == "incomplete":
+        stopped = stop_reason(data)
+        head = f"the run was incomplete (stopped early: {stopped})" if stopped else "the run was incomplete"
+        return f"{head}\n{errors}" if errors else head
+    return errors or "the run could not check the implementation"
+
+
 def render_junit(data: Mapping[str, Any]) -> str:
-    """Render JUnit XML: one test case per check, failures carrying the violations and reproducers."""
+    """Render JUnit XML: one test case per check, failures carrying the violations and reproducers.
+
+    A check that judged nothing is ``<skipped>`` with the reason; a run that could not give a verdict (error,
+    incomplete) always has at least one ``<error>`` case, so no JUnit consumer can read it as green.
+    """
     outcomes = data.get("check_outcomes") or check_outcomes(data)
     by_check: dict[str, list[Mapping[str, Any]]] = {}
     for v in data.get("violations") or []:
         by_check.setdefault(v.get("check", "?"), []).append(v)
-    errors_text = "\n".join(data.get("errors") or []) or "the run could not check the implementation"
+    problem = _run_problem(data)
     stats = data.get("stats") or {}
     duration = f"{float(stats.get('duration_s') or 0):.3f}"
     tally = {"failed": 0, "error": 0, "not run": 0}
@@ -137,24 +161,25 @@ def render_junit(data: Mapping[str, Any]) -> str:
         ET.SubElement(props, "property", name=name, value=_xml_text(data.get(name, "")))
     for name, outcome in outcomes.items():
         case = ET.SubElement(suite, "testcase", classname="dodo-contract", name=name, time="0")
-        status = outcome["status"]
-        if status in tally:
-            tally[status] += 1
+        status = outcome.get("status")
         if status == "failed":
             found = by_check.get(name, [])
             node = ET.SubElement(
                 case, "failure", type="ContractViolation", message=_xml_text(f"{len(found)} contract violation(s)")
             )
             node.text = _xml_text("\n\n".join(_finding_text(v) for v in found))
-        elif status == "error":
-            node = ET.SubElement(case, "error", type="CouldNotCheck", message=_xml_text(errors_text.splitlines()[0]))
-            node.text = _xml_text(errors_text)
         elif status == "not run":
-            ET.SubElement(case, "skipped", message="not run by this contract run")
-    if not outcomes and data.get("verdict") != "passed":
+            ET.SubElement(case, "skipped", message=_xml_text(not_run_reason(data, name)))
+        elif status != "passed":  # "error", and any status this version does not know: never a pass
+            status = "error"
+            node = ET.SubElement(case, "error", type="CouldNotCheck", message=_xml_text(problem.splitlines()[0]))
+            node.text = _xml_text(problem)
+        if status in tally:
+            tally[status] += 1
+    if data.get("verdict") not in ("passed", "failed") and not tally["error"]:
         case = ET.SubElement(suite, "testcase", classname="dodo-contract", name="run", time="0")
-        node = ET.SubElement(case, "error", type="CouldNotCheck", message=_xml_text(errors_text.splitlines()[0]))
-        node.text = _xml_text(errors_text)
+        node = ET.SubElement(case, "error", type="CouldNotCheck", message=_xml_text(problem.splitlines()[0]))
+        node.text = _xml_text(problem)
         tally["error"] += 1
     counts = {
         "tests": str(len(suite.findall("testcase"))),
@@ -174,6 +199,15 @@ def _md_cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def _code(text: str) -> str:
+    """Return ``text`` as inline code, delimited by more backticks than it holds."""
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") or ticks != "`" else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
 def _fence(text: str, lang: str = "") -> str:
     ticks = "```"
     while ticks in text:
@@ -184,12 +218,15 @@ def _fence(text: str, lang: str = "") -> str:
 def render_markdown(data: Mapping[str, Any]) -> str:
     """Render a Markdown summary fit for ``$GITHUB_STEP_SUMMARY``."""
     icon = {"passed": "✅", "failed": "❌"}.get(str(data.get("verdict")), "⚠️")
-    out = [f"## {icon} dodo-contract: {_verdict_line(data)}", ""]
-    out.extend(f"- {_md_cell(line)}" for line in _stat_line(data))
+    out = [f"## {icon} dodo-contract: {_md_cell(_verdict_line(data))}", ""]
+    out.extend(f"- {_md_cell(line)}" for line in _stat_line(data, " · "))
     out.extend(f"- **error:** {_md_cell(e)}" for e in data.get("errors") or [])
     out += ["", "| check | status | cases | violations |", "|---|---|---:|---:|"]
     for name, o in (data.get("check_outcomes") or check_outcomes(data)).items():
-        out.append(f"| `{name}` | {o['status']} | {o['cases']} | {o['violations']} |")
+        status = str(o.get("status"))
+        if status == "not run":
+            status += f" ({not_run_reason(data, name)})"
+        out.append(f"| `{name}` | {_md_cell(status)} | {o.get('cases', 0)} | {o.get('violations', 0)} |")
     violations = list(data.get("violations") or [])
     if violations:
         out += ["", "### Violations", ""]
@@ -200,6 +237,9 @@ def render_markdown(data: Mapping[str, Any]) -> str:
             )
             if v.get("label"):
                 out.append(f"  request: {_md_cell(v['label'])}")
+            answer = answer_text(v.get("response"), limit=200)
+            if answer is not None:
+                out.append(f"  answer: {_code(answer)}")
             if v.get("curl"):
                 out += ["", _fence(str(v["curl"]), "sh")]
             out.append("")
