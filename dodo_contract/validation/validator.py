@@ -69,8 +69,19 @@ class _Compiled:
         self.unencoded = tuple(rule for rule in cross if rule.encoding is None)
         self.root = compile_schema(self.schema, cross=cross)
         self.ok = ValidationResult(kind, ())
+        self.is_valid = self.rs.is_valid
 
     def validate(self, payload: Any, strict: bool) -> ValidationResult:
+        # The valid, non-strict dict is the common case: one jsonschema_rs call and nothing else.
+        if type(payload) is dict and not strict and not self.unencoded:
+            try:
+                if self.is_valid(payload):
+                    return self.ok
+            except (ValueError, TypeError, OverflowError, RecursionError):
+                pass
+        return self._validate(payload, strict)
+
+    def _validate(self, payload: Any, strict: bool) -> ValidationResult:
         if type(payload) is not dict and isinstance(payload, (str, bytes, bytearray, memoryview)):
             try:
                 payload = parse_json(payload)
@@ -179,6 +190,9 @@ def _compiled(spec_version: SpecVersion, kind: Kind, spec_only: bool) -> _Compil
     return found
 
 
+_REQUESTS: dict[Any, _Compiled] = {}  # spec_version -> the request contract (spec_only=False), the hot lookup
+
+
 def validate_request(
     payload: Any, *, strict: bool = False, spec_only: bool = False, spec_version: SpecVersion = None
 ) -> ValidationResult:
@@ -196,7 +210,12 @@ def validate_request(
     them separately (that would cost the fast path its speed), and float NaN/Infinity read as ``null``. Validate
     the text you send to have every such value caught.
     """
-    return _compiled(spec_version, "request", spec_only).validate(payload, strict)
+    compiled = None if spec_only else _REQUESTS.get(spec_version)
+    if compiled is None:
+        compiled = _compiled(spec_version, "request", spec_only)
+        if not spec_only and not hasattr(spec_version, "key"):
+            _REQUESTS[spec_version] = compiled
+    return compiled.validate(payload, strict)
 
 
 def validate_response(
