@@ -70,6 +70,8 @@ class _Compiled:
         self.root = compile_schema(self.schema, cross=cross)
         self.ok = ValidationResult(kind, ())
         self.is_valid = self.rs.is_valid
+        # When every cross-field rule sits in the schema, one is_valid call decides a valid payload.
+        self.fast = None if self.unencoded else self.rs.is_valid
 
     def validate(self, payload: Any, strict: bool) -> ValidationResult:
         # The valid, non-strict dict is the common case: one jsonschema_rs call and nothing else.
@@ -215,6 +217,12 @@ def validate_request(
         compiled = _compiled(spec_version, "request", spec_only)
         if not spec_only and not hasattr(spec_version, "key"):
             _REQUESTS[spec_version] = compiled
+    if compiled.fast is not None and type(payload) is dict and not strict:
+        try:
+            if compiled.fast(payload):
+                return compiled.ok  # the hot path, inlined: a valid request costs one call
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            pass
     return compiled.validate(payload, strict)
 
 
