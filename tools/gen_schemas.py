@@ -1,6 +1,7 @@
 """Regenerate ``schemas/`` (every bundled spec version) from Dodo's whole OpenAPI documents.
 
-Run from the repo root: ``python tools/gen_schemas.py [../shared/dodo/openapi] [schemas]``. The package code does
+Run from the repo root: ``python tools/gen_schemas.py [OPENAPI_DIR] [schemas]`` (default: ``$DODO_SHARED_DIR``,
+else ``shared/`` beside the checkout or one folder further up, ``/dodo/openapi``). The package code does
 the work (``dodo_contract.contract.generate``): find ``POST /payments``, take its request schema and 200 response
 and every component they reach, rewrite the refs, apply the version's overlay (``contract/overlays/<v>.toml``).
 ``tests/test_schemas.py`` checks that the committed files equal a fresh generation, so hand edits are caught.
@@ -8,14 +9,25 @@ and every component they reach, rewrite the refs, apply the version's overlay (`
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from dodo_contract.contract.generate import generate_bundled
 
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _default_source() -> Path:
+    candidates = [os.environ.get("DODO_SHARED_DIR"), _ROOT.parent / "shared", _ROOT.parents[1] / "shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "dodo" / "openapi").is_dir():
+            return Path(candidate) / "dodo" / "openapi"
+    raise SystemExit("shared/dodo/openapi not found: pass its path, or set DODO_SHARED_DIR")
+
 
 def main(argv: list[str]) -> int:
-    source = Path(argv[0]) if argv else Path("../shared/dodo/openapi")
+    source = Path(argv[0]) if argv else _default_source()
     target = Path(argv[1]) if len(argv) > 1 else Path("schemas")
     files = generate_bundled(source)
     for folder in {target / rel.split("/")[0] for rel in files if "/" in rel}:
