@@ -1,6 +1,8 @@
 """dodo-contract: contract testing and validation for Dodo Payments ``POST /payments``.
 
-``validate_request`` / ``validate_response`` / ``validate_error`` check payloads; ``check_implementation``
+``validate_request`` / ``validate_response`` / ``validate_error`` check payloads against the contract of a spec
+version (``get_contract(spec_version)``: the bundled ones, ``latest`` by default; ``load_contract(path)`` for a
+newer Dodo OpenAPI document); ``check_implementation``
 judges a running implementation; ``serve_mock`` runs the reference mock; the Hypothesis strategies live in
 ``dodo_contract.strategies`` (imported lazily, so ``import dodo_contract`` stays light).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .contract.fixtures import Fixtures, load_fixtures
+from .contract.versions import Contract, get_contract, load_contract
 from .engine.outcome import ContractRun, Finding
 from .errors import ConfigError, ContractViolation, DodoContractError, Violation
 from .validation.validator import ValidationResult, validate_error, validate_request, validate_response
@@ -23,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "Contract",
     "ContractRun",
     "ContractViolation",
     "DodoContractError",
@@ -33,6 +37,8 @@ __all__ = [
     "__version__",
     "check_implementation",
     "create_app",
+    "get_contract",
+    "load_contract",
     "load_fixtures",
     "selftest",
     "serve_mock",

@@ -1,10 +1,12 @@
 """An implementation of POST /payments written apart from dodo_contract, to test the engine for false alarms.
 
 It reads the same published facts but makes different, equally faithful choices than the reference mock:
-plain ``jsonschema`` on Dodo's own spec subset (with Dodo's first-fitting customer form), prose rules checked by
-hand, a tax added to the total, no ``product_cart`` in answers, extra response fields, ``null`` for absent
-optional fields, an ``expires_on`` with a numeric UTC offset, and every schema problem reported as
-``INVALID_REQUEST_BODY`` except the documented special codes. ``BREAKS`` lists realistic ways to get it wrong.
+plain ``jsonschema`` on Dodo's own whole OpenAPI document of its version (1.113.0 by default, as Dodo's servers
+speak today; 1.86.0 on request), with Dodo's first-fitting customer form, metadata values read by hand (the
+1.113.0 ``oneOf`` would refuse every integer), prose rules checked by hand, a tax added to the total, no
+``product_cart`` in answers, extra response fields, ``null`` for absent optional fields, an ``expires_on`` with a
+numeric UTC offset, and every schema problem reported as ``INVALID_REQUEST_BODY`` except the documented special
+codes. ``BREAKS`` lists realistic ways to get it wrong.
 """
 
 from __future__ import annotations
@@ -23,13 +25,29 @@ from starlette.routing import Route
 
 from tests import _shared
 
-_SPEC = json.loads(_shared.SUBSET.read_text(encoding="utf-8"))["components"]
-_REQUEST = jsonschema.Draft202012Validator(
-    {"$ref": "#/components/schemas/CreateOneTimePaymentRequest", "components": _SPEC}
-)
-_ATTACH = jsonschema.Draft202012Validator(_SPEC["schemas"]["AttachExistingCustomer"])
-_NEW = jsonschema.Draft202012Validator(_SPEC["schemas"]["NewCustomer"])
+_DOCUMENTS = {"1.86.0": "dodo_openapi_v1.86.0.yml", "1.113.0": "dodo_openapi_v1.113.0.json"}
 INT32 = 2**31 - 1
+
+
+class _Spec:
+    """The request schema of one version, read straight from Dodo's document."""
+
+    def __init__(self, version: str) -> None:
+        path = _shared.SHARED / "dodo" / "openapi" / _DOCUMENTS[version]
+        if path.suffix == ".yml":
+            import yaml
+
+            components = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["components"]
+        else:
+            components = json.loads(path.read_text(encoding="utf-8"))["components"]
+        self.version = version
+        self.request = jsonschema.Draft202012Validator(
+            {"$ref": "#/components/schemas/CreateOneTimePaymentRequest", "components": components}
+        )
+        self.attach = jsonschema.Draft202012Validator(components["schemas"]["AttachExistingCustomer"])
+        self.new = jsonschema.Draft202012Validator(components["schemas"]["NewCustomer"])
+        self.stacked = "discount_codes" in components["schemas"]["CreateOneTimePaymentRequest"]["properties"]
+
 
 BREAKS = (
     "no_auth",  # serves requests without a valid key
@@ -47,17 +65,28 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "request_id": str(uuid.uuid4())}, status_code=status)
 
 
-def _problem(body: dict[str, Any], breaks: set[str]) -> tuple[str, str] | None:
+def _metadata_ok(meta: Any, spec: _Spec) -> bool:
+    if not isinstance(meta, dict):
+        return False
+    scalars = (str,) if spec.version == "1.86.0" else (str, int, float)  # bool is an int: fine from 1.113.0
+    return all(isinstance(v, scalars) for v in meta.values())
+
+
+def _problem(body: dict[str, Any], breaks: set[str], spec: _Spec) -> tuple[str, str] | None:
     customer = body.get("customer")
+    invalid = "INVALID_REQUEST_BODY", "Your request body is invalid. Please check your request headers and object."
+    if "metadata" in body and not _metadata_ok(body["metadata"], spec):
+        return invalid
+    plain = {k: v for k, v in body.items() if k != "metadata"}
     # Dodo reads the first customer form that fits; strict oneOf would wrongly refuse {"customer_id", "email"}.
-    if isinstance(customer, dict) and _ATTACH.is_valid(customer):
-        errors = list(_REQUEST.iter_errors({**body, "customer": {"customer_id": "x"}}))
-    elif isinstance(customer, dict) and _NEW.is_valid(customer):
-        errors = list(_REQUEST.iter_errors({**body, "customer": {"email": "x@example.com"}}))
+    if isinstance(customer, dict) and spec.attach.is_valid(customer):
+        errors = list(spec.request.iter_errors({**plain, "customer": {"customer_id": "x"}}))
+    elif isinstance(customer, dict) and spec.new.is_valid(customer):
+        errors = list(spec.request.iter_errors({**plain, "customer": {"email": "x@example.com"}}))
     else:
-        errors = list(_REQUEST.iter_errors(body)) or [None]
+        errors = list(spec.request.iter_errors(plain)) or [None]
     if errors:
-        return "INVALID_REQUEST_BODY", "Your request body is invalid. Please check your request headers and object."
+        return invalid
     cart = body["product_cart"]
     if not cart and "empty_cart_ok" not in breaks:
         return "PRODUCT_CART_EMPTY", "product_cart is empty"
@@ -66,20 +95,31 @@ def _problem(body: dict[str, Any], breaks: set[str]) -> tuple[str, str] | None:
     meta = body.get("metadata", {})
     if len(meta) > 50:
         return "MAXIMUM_KEYS_REACHED", "Exceeds 50 key-value pairs"
-    if any(len(k) > 40 or len(v) > 500 for k, v in meta.items()):
+    if any(len(k) > 40 or (isinstance(v, str) and len(v) > 500) for k, v in meta.items()):
         return "INVALID_REQUEST_BODY", "metadata key or value too long"
     url = body.get("return_url")
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             return "INVALID_REQUEST_BODY", "return_url must be a valid URL"
-    if body.get("payment_method_id") is not None and not (isinstance(customer, dict) and _ATTACH.is_valid(customer)):
+    attached = isinstance(customer, dict) and spec.attach.is_valid(customer)
+    if body.get("payment_method_id") is not None and not attached:
         return "INVALID_REQUEST_PARAMETERS", "customer_id must be provided with payment_method_id"
+    if spec.stacked:
+        codes = body.get("discount_codes")
+        if codes is not None and (len(codes) > 20 or body.get("discount_code") is not None):
+            return "INVALID_REQUEST_PARAMETERS", "discount_codes: at most 20, and never with discount_code"
+        wants_phone = body.get("require_phone_number") is True and body.get("payment_link") is not True
+        if wants_phone and not attached and not (isinstance(customer, dict) and customer.get("phone_number")):
+            return "INVALID_REQUEST_PARAMETERS", "a phone number is required"
     return None
 
 
-def create_app(catalog: dict[str, Any], api_key: str, *, breaks: frozenset[str] = frozenset()) -> Starlette:
-    """Return the independent implementation for ``catalog`` (the fixtures file format)."""
+def create_app(
+    catalog: dict[str, Any], api_key: str, *, breaks: frozenset[str] = frozenset(), version: str = "1.113.0"
+) -> Starlette:
+    """Return the independent implementation of spec ``version`` for ``catalog`` (the fixtures file format)."""
+    spec = _Spec(version)
     products = {p["id"]: p for p in catalog["products"]}
     customers = {c["id"]: c for c in catalog.get("customers", [])}
     discounts = {d if isinstance(d, str) else d["code"]: d for d in catalog.get("discount_codes", [])}
@@ -103,7 +143,7 @@ def create_app(catalog: dict[str, Any], api_key: str, *, breaks: frozenset[str] 
                 body["billing"]["country"] = country.upper()
         if "null_rejected" in breaks and "discount_code" in body and body["discount_code"] is None:
             return _error(422, "INVALID_REQUEST_BODY", "discount_code must not be null")
-        problem = _problem(body, set(breaks))
+        problem = _problem(body, set(breaks), spec)
         if problem:
             return _error(400 if "status_400" in breaks and problem[0] == "INVALID_REQUEST_BODY" else 422, *problem)
         total = 0
@@ -122,7 +162,7 @@ def create_app(catalog: dict[str, Any], api_key: str, *, breaks: frozenset[str] 
             else:
                 total += product["price"] * item["quantity"]
         customer = body["customer"]
-        if _ATTACH.is_valid(customer):
+        if spec.attach.is_valid(customer):
             known = customers.get(customer["customer_id"])
             if known is None:
                 return _error(422, "NOT_FOUND", "Customer not found")
@@ -144,12 +184,13 @@ def create_app(catalog: dict[str, Any], api_key: str, *, breaks: frozenset[str] 
         allowed = body.get("allowed_payment_method_types")
         if allowed is not None and enabled is not None and not set(allowed) & enabled:
             return _error(422, "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found")
-        discount_id = None
-        code = body.get("discount_code")
-        if code is not None:
+        applied = []
+        for code in body.get("discount_codes") or [body.get("discount_code")]:
+            if code is None:
+                continue
             if code not in discounts:
                 return _error(422, "INVALID_DISCOUNT_CODE", "Invalid discount code")
-            discount_id = f"dsc_{uuid.uuid5(uuid.NAMESPACE_URL, code).hex[:10]}"
+            applied.append(f"dsc_{uuid.uuid5(uuid.NAMESPACE_URL, code).hex[:10]}")
             total = total * 9 // 10
         if body.get("tax_id") is not None and body["tax_id"] not in taxes:
             return _error(422, "INVALID_TAX_ID", "Tax Id is invalid")
@@ -161,11 +202,13 @@ def create_app(catalog: dict[str, Any], api_key: str, *, breaks: frozenset[str] 
             "client_secret": f"{payment_id}_secret",
             "customer": out_customer,
             "metadata": {} if "no_customer_metadata_echo" in breaks else body.get("metadata", {}),
-            "discount_id": discount_id,
+            "discount_id": applied[0] if applied else None,
             "payment_link": None,
             "expires_on": None,
             "livemode": False,  # a field the contract does not know
         }
+        if spec.stacked:
+            answer["discount_ids"] = applied or None
         if body.get("payment_link"):
             answer["payment_link"] = f"https://test.checkout.dodopayments.com/buy/{payment_id}"
             answer["expires_on"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")

@@ -11,6 +11,7 @@ import dodo_contract
 
 PUBLIC = {
     "ConfigError",
+    "Contract",
     "ContractRun",
     "ContractViolation",
     "DodoContractError",
@@ -21,6 +22,8 @@ PUBLIC = {
     "__version__",
     "check_implementation",
     "create_app",
+    "get_contract",
+    "load_contract",
     "load_fixtures",
     "selftest",
     "serve_mock",

@@ -56,7 +56,9 @@ def test_minimal_example_parses(client: Any) -> None:
 
 @pytest.mark.parametrize("name", ["sdk_request_02_all_params_1.84.1.json", "sdk_request_03_all_params_1.123.0.json"])
 def test_all_params_example_with_an_absolute_return_url_parses(client: Any, name: str) -> None:
-    payment = client.payments.create(**example(name, return_url="https://example.com/return"))
+    sent = example(name, return_url="https://example.com/return")
+    sent.pop("discount_codes", None)  # 1.113.0: never together with discount_code (the SDK's example sends both)
+    payment = client.payments.create(**sent)
     assert isinstance(payment, PaymentCreateResponse)
     assert payment.discount_id == "dsc_sdk"
     assert payment.metadata == {"foo": "string"}
@@ -74,7 +76,7 @@ def test_all_params_example_as_published_is_refused_for_its_relative_return_url(
         client.payments.create(**example(name))
     assert caught.value.status_code == 422
     assert caught.value.body["code"] == "INVALID_REQUEST_BODY"
-    assert caught.value.body["violations"][0]["rule"] == "return_url.pattern"
+    assert "return_url.pattern" in {v["rule"] for v in caught.value.body["violations"]}
 
 
 def test_new_customer_with_pay_what_you_want(client: Any) -> None:

@@ -13,6 +13,7 @@ from hypothesis.strategies import SearchStrategy
 
 from dodo_contract.contract.fixtures import Fixtures, default_fixtures, load_fixtures
 from dodo_contract.contract.schemas import payment_method_types
+from dodo_contract.contract.versions import BUNDLED
 from dodo_contract.generation.strategies import (
     INVALID_REQUEST_RULES,
     INVALID_RESPONSE_RULES,
@@ -21,6 +22,7 @@ from dodo_contract.generation.strategies import (
     encode,
     invalid_requests,
     invalid_responses,
+    invalid_rules,
     valid_requests,
     valid_responses,
 )
@@ -111,8 +113,19 @@ def business_problems(req: dict[str, Any], fx: Fixtures) -> list[str]:
     if allowed is not None and not set(allowed) & set(fx.enabled_payment_methods):
         bad.append(f"no enabled method in {allowed}")
     for key, value in req.get("metadata", {}).items():
-        if not META_KEY.match(key) or len(value.encode()) > 500:
+        if not META_KEY.match(key) or (isinstance(value, str) and len(value.encode()) > 500):
             bad.append(f"metadata {key!r}")
+        if isinstance(value, float) and json.loads(json.dumps(value)) != value:
+            bad.append(f"metadata {key!r} does not survive JSON")
+    codes = req.get("discount_codes")
+    if codes is not None:
+        if req.get("discount_code") is not None:
+            bad.append("discount_code and discount_codes together")
+        known = {d.code for d in fx.discounts}
+        if len(codes) > 20 or len(set(codes)) != len(codes) or not set(codes) <= known:
+            bad.append(f"discount_codes {codes}")
+    if req.get("require_phone_number") is True and not isinstance(customer.get("phone_number"), str):
+        bad.append("require_phone_number without a phone (ambiguous even with a stored customer)")
     url = req.get("return_url")
     if url is not None and (not url.startswith("https://") or re.search(r"\s", url)):
         bad.append(f"return_url {url!r}")
@@ -132,19 +145,20 @@ def assert_labelled(case: InvalidCase, result: ValidationResult) -> None:
         assert case.body == encode(case.payload)
 
 
+@pytest.mark.parametrize("version", BUNDLED)
 @pytest.mark.parametrize("catalog", list(CATALOGS))
-def test_valid_requests_are_schema_and_business_valid(catalog: str) -> None:
+def test_valid_requests_are_schema_and_business_valid(catalog: str, version: str) -> None:
     fx = CATALOGS[catalog]
-    for req in draw_many(valid_requests(fx), 400):
-        assert validate_request(req).ok, (req, validate_request(req).violations)
-        assert validate_request(encode(req)).ok
+    for req in draw_many(valid_requests(fx, spec_version=version), 400):
+        assert validate_request(req, spec_version=version).ok, (req, validate_request(req, spec_version=version))
+        assert validate_request(encode(req), spec_version=version).ok
         assert business_problems(req, fx) == [], req
 
 
 def test_valid_requests_explore_the_contract() -> None:
     fx = default_fixtures()
     seen: Counter[str] = Counter()
-    reqs = draw_many(valid_requests(fx), 1500)
+    reqs = draw_many(valid_requests(fx, spec_version="1.86.0"), 1500)
     for req in reqs:
         customer = req["customer"]
         seen["attach" if "customer_id" in customer and "email" not in customer else "new" if "email" in customer
@@ -169,13 +183,40 @@ def test_valid_requests_explore_the_contract() -> None:
     countries = {r["billing"]["country"] for r in reqs}
     methods = {m for r in reqs for m in r.get("allowed_payment_method_types") or ()}
     assert len(countries) > 200
-    assert methods == set(payment_method_types())
+    assert methods == set(payment_method_types("1.86.0"))
+    assert not any(set(r) & {"discount_codes", "require_phone_number", "customer_business_name"} for r in reqs)
+
+
+def test_valid_requests_of_1_113_0_explore_its_new_fields() -> None:
+    fx = default_fixtures()
+    seen: Counter[str] = Counter()
+    reqs = draw_many(valid_requests(fx, spec_version="1.113.0"), 1500)
+    for req in reqs:
+        for field in ("discount_codes", "adaptive_currency_fees_inclusive", "customer_business_name"):
+            seen[f"{field}:{'omitted' if field not in req else 'null' if req[field] is None else 'set'}"] += 1
+        seen["require_phone_number:true"] += req.get("require_phone_number") is True
+        seen["require_phone_number:false"] += req.get("require_phone_number") is False
+        seen["several codes"] += len(req.get("discount_codes") or ()) > 1
+        values = list(req.get("metadata", {}).values())
+        for kind in (int, float, bool, str):
+            seen[f"metadata:{kind.__name__}"] += any(type(v) is kind for v in values)
+        seen["satispay"] += "satispay" in (req.get("allowed_payment_method_types") or ())
+        if req.get("require_phone_number") is True:
+            assert "customer_id" not in req["customer"] and isinstance(req["customer"].get("phone_number"), str)
+            assert req.get("payment_method_id") is None
+        assert not (req.get("discount_code") is not None and req.get("discount_codes") is not None)
+    for field in ("discount_codes", "adaptive_currency_fees_inclusive", "customer_business_name"):
+        for state in ("omitted", "null", "set"):
+            assert seen[f"{field}:{state}"] > 0, (field, state)
+    for key in ("require_phone_number:true", "require_phone_number:false", "several codes", "metadata:int",
+                "metadata:float", "metadata:bool", "metadata:str", "satispay"):  # fmt: skip
+        assert seen[key] > 0, key
 
 
 def open_request_schema() -> Any:
     from dodo_contract.contract.schemas import REQUEST, schema_dir
 
-    return (schema_dir() / f"{REQUEST}.json").open(encoding="utf-8")
+    return (schema_dir("1.86.0") / f"{REQUEST}.json").open(encoding="utf-8")
 
 
 def test_seed_zero_is_the_simplest_request() -> None:
@@ -185,25 +226,29 @@ def test_seed_zero_is_the_simplest_request() -> None:
     assert len(first["product_cart"]) == 1
 
 
+@pytest.mark.parametrize("version", BUNDLED)
 @pytest.mark.parametrize("catalog", list(CATALOGS))
-def test_invalid_requests_break_exactly_their_rule(catalog: str) -> None:
-    for case in draw_many(invalid_requests(CATALOGS[catalog]), 600):
-        assert_labelled(case, validate_request(case.body))
+def test_invalid_requests_break_exactly_their_rule(catalog: str, version: str) -> None:
+    for case in draw_many(invalid_requests(CATALOGS[catalog], spec_version=version), 400):
+        assert_labelled(case, validate_request(case.body, spec_version=version))
         if case.payload is not None and not isinstance(case.payload, str):  # a str is read as JSON text
-            assert_labelled(case, validate_request(case.payload))
+            assert_labelled(case, validate_request(case.payload, spec_version=version))
 
 
-@pytest.mark.parametrize("rule", INVALID_REQUEST_RULES)
-def test_each_request_rule_is_produced(rule: str) -> None:
-    cases = draw_many(invalid_requests(rules=[rule]), 12)
+@pytest.mark.parametrize(("version", "rule"), [(v, r) for v in BUNDLED for r in known_rules("request", spec_version=v)])
+def test_each_request_rule_is_produced(version: str, rule: str) -> None:
+    cases = draw_many(invalid_requests(rules=[rule], spec_version=version), 6)
     assert cases
     for case in cases:
         assert case.rule == rule
-        assert_labelled(case, validate_request(case.body))
+        assert_labelled(case, validate_request(case.body, spec_version=version))
 
 
-def test_every_breakable_request_rule_is_covered() -> None:
+@pytest.mark.parametrize("version", BUNDLED)
+def test_every_breakable_rule_is_covered(version: str) -> None:
     # Every rule the validator knows can be broken in JSON, so none is missing.
+    assert set(invalid_rules("request", spec_version=version)) == set(known_rules("request", spec_version=version))
+    assert set(invalid_rules("response", spec_version=version)) == set(known_rules("response", spec_version=version))
     assert set(INVALID_REQUEST_RULES) == set(known_rules("request"))
     assert set(INVALID_RESPONSE_RULES) == set(known_rules("response"))
 
@@ -229,15 +274,17 @@ def test_accepted_edge_cases_are_never_labelled_invalid(payload: dict[str, Any])
     assert validate_request({**base, **payload}).ok
 
 
+@pytest.mark.parametrize("version", BUNDLED)
 @pytest.mark.parametrize("catalog", list(CATALOGS))
-def test_canonical_requests_are_valid_and_deterministic(catalog: str) -> None:
+def test_canonical_requests_are_valid_and_deterministic(catalog: str, version: str) -> None:
     fx = CATALOGS[catalog]
-    first, second = canonical_requests(fx), canonical_requests(fx.to_dict())
+    first, second = canonical_requests(fx, spec_version=version), canonical_requests(fx.to_dict(), spec_version=version)
     assert first == second
     names = [name for name, _ in first]
     assert len(names) == len(set(names))
+    assert any(n.startswith("discount_codes:") for n in names) == (version == "1.113.0" and bool(fx.discounts))
     for name, req in first:
-        assert validate_request(req).ok, name
+        assert validate_request(req, spec_version=version).ok, name
         assert business_problems(req, fx) == [], name
         assert all(item["quantity"] == 1 for item in req["product_cart"])
     assert {f"product:{p.id}" for p in fx.products} <= set(names)
@@ -256,16 +303,20 @@ def test_canonical_pay_what_you_want_amount() -> None:
     assert reqs["product:p_free"]["billing"]["country"] != "US"
 
 
-def test_valid_responses_pass() -> None:
-    for body in draw_many(valid_responses(), 400):
-        assert validate_response(body).ok, (body, validate_response(body).violations)
+@pytest.mark.parametrize("version", BUNDLED)
+def test_valid_responses_pass(version: str) -> None:
+    bodies = draw_many(valid_responses(spec_version=version), 400)
+    for body in bodies:
+        assert validate_response(body, spec_version=version).ok, (body, validate_response(body, spec_version=version))
+    assert any("discount_ids" in b for b in bodies) is (version == "1.113.0")
 
 
-def test_reflecting_responses_echo_the_request() -> None:
+@pytest.mark.parametrize("version", BUNDLED)
+def test_reflecting_responses_echo_the_request(version: str) -> None:
     fx = default_fixtures()
-    for req in draw_many(valid_requests(fx), 60):
-        for body in draw_many(valid_responses(request=req, fixtures=fx), 3):
-            assert validate_response(body).ok, validate_response(body).violations
+    for req in draw_many(valid_requests(fx, spec_version=version), 60):
+        for body in draw_many(valid_responses(request=req, fixtures=fx, spec_version=version), 3):
+            assert validate_response(body, spec_version=version).ok, validate_response(body, spec_version=version)
             assert body["metadata"] == req.get("metadata", {})
             assert body["product_cart"] == req["product_cart"]
             if "customer_id" in req["customer"]:
@@ -273,17 +324,22 @@ def test_reflecting_responses_echo_the_request() -> None:
             else:
                 assert body["customer"]["email"] == req["customer"]["email"]
             assert ("payment_link" in body) == (req.get("payment_link") is True)
-            known = fx.discount(req.get("discount_code") or "")
-            assert body.get("discount_id") == (known.id if known else None)
+            codes = req.get("discount_codes") or [req.get("discount_code")]
+            ids = [d.id for d in (fx.discount(c) for c in codes if isinstance(c, str)) if d is not None]
+            assert body.get("discount_id") == (ids[0] if ids else None)
+            assert body.get("discount_ids") == (ids if ids and version == "1.113.0" else None)
 
 
-def test_invalid_responses_break_exactly_their_rule() -> None:
-    for case in draw_many(invalid_responses(), 600):
-        assert_labelled(case, validate_response(case.body))
+@pytest.mark.parametrize("version", BUNDLED)
+def test_invalid_responses_break_exactly_their_rule(version: str) -> None:
+    for case in draw_many(invalid_responses(spec_version=version), 400):
+        assert_labelled(case, validate_response(case.body, spec_version=version))
 
 
-@pytest.mark.parametrize("rule", INVALID_RESPONSE_RULES)
-def test_each_response_rule_is_produced(rule: str) -> None:
-    for case in draw_many(invalid_responses(rules=[rule]), 8):
+@pytest.mark.parametrize(
+    ("version", "rule"), [(v, r) for v in BUNDLED for r in known_rules("response", spec_version=v)]
+)
+def test_each_response_rule_is_produced(version: str, rule: str) -> None:
+    for case in draw_many(invalid_responses(rules=[rule], spec_version=version), 4):
         assert case.rule == rule
-        assert_labelled(case, validate_response(case.body))
+        assert_labelled(case, validate_response(case.body, spec_version=version))

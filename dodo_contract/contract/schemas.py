@@ -1,12 +1,23 @@
-"""Find, load and dereference the contract's JSON Schemas (``schemas/`` in the repo, bundled in the wheel)."""
+"""Find, load and dereference the contract's JSON Schemas, per spec version (``schemas/<version>/`` in the repo,
+bundled in the wheel).
+
+Thin accessors over ``versions.get_contract``: every function takes ``spec_version`` (None or ``"latest"``: the
+newest bundled version; a version string; or a ``Contract`` from ``load_contract``). The module constants
+(``SPEC_VERSION``, the error-code sets) describe the latest version, the default everywhere.
+"""
 
 from __future__ import annotations
 
-import copy
 import json
-from functools import cache
+import tempfile
 from pathlib import Path
 from typing import Any
+
+from .build import ERROR, REQUEST, RESPONSE, openapi_text, schema_base
+from .deref import dereference
+from .overlay import load_overlay
+from .spec import file_ref
+from .versions import LATEST, Contract, SpecVersion, get_contract, schema_root
 
 __all__ = [
     "BUSINESS_ERROR_CODES",
@@ -28,171 +39,88 @@ __all__ = [
     "schema_names",
 ]
 
-SPEC_VERSION = "1.86.0"
-SCHEMA_BASE = f"https://schemas.dodo-contract.dev/v{SPEC_VERSION}/"
-REQUEST = "CreateOneTimePaymentRequest"
-RESPONSE = "CreateOneTimePaymentResponse"
-ERROR = "ErrorResponse"
-
-_HERE = Path(__file__).resolve().parent
+SPEC_VERSION = LATEST
+SCHEMA_BASE = schema_base(LATEST)
 
 
-@cache
-def schema_dir() -> Path:
-    """Return the folder holding the schema files: bundled in the wheel, else the repo's ``schemas/``."""
-    for candidate in (_HERE.parent / "_schemas", _HERE.parent.parent / "schemas"):
-        if (candidate / f"{REQUEST}.json").is_file():
-            return candidate
-    raise FileNotFoundError(f"dodo-contract schemas not found next to {_HERE}; the installation is incomplete")
+def schema_dir(spec_version: SpecVersion = None) -> Path:
+    """Return the folder holding a bundled version's schema files (``schemas/<version>/``)."""
+    return schema_root() / get_contract(spec_version).version
 
 
-def openapi_path() -> Path:
-    """Return the path of ``openapi.yaml`` (OpenAPI 3.1, POST /payments) that references the schema files."""
-    return schema_dir() / "openapi.yaml"
+_MATERIALISED: dict[str, Path] = {}
 
 
-@cache
-def schema_names() -> tuple[str, ...]:
-    """Return the names of every schema file, without ``.json``."""
-    return tuple(sorted(p.stem for p in schema_dir().glob("*.json")))
+def openapi_path(spec_version: SpecVersion = None) -> Path:
+    """Return the path of the version's ``openapi.yaml`` (OpenAPI 3.1, POST /payments) beside its schema files.
+
+    For a contract loaded from a user's document, the files are written once into a temporary folder.
+    """
+    contract = get_contract(spec_version)
+    if contract.openapi_path is not None:
+        return contract.openapi_path
+    if contract.key not in _MATERIALISED:
+        folder = Path(tempfile.mkdtemp(prefix="dodo-contract-openapi-"))
+        for name, schema in contract.files.items():
+            (folder / file_ref(name)).write_text(json.dumps(schema, indent=2, ensure_ascii=False), encoding="utf-8")
+        text = openapi_text(
+            version=contract.version, request=contract.names["request"], response=contract.names["response"]
+        )
+        (folder / "openapi.yaml").write_text(text, encoding="utf-8")
+        _MATERIALISED[contract.key] = folder / "openapi.yaml"
+    return _MATERIALISED[contract.key]
 
 
-@cache
-def _load(name: str) -> dict[str, Any]:
-    path = schema_dir() / f"{name}.json"
-    if not path.is_file():
-        raise KeyError(f"no schema named {name!r}; known: {', '.join(schema_names())}")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+def schema_names(spec_version: SpecVersion = None) -> tuple[str, ...]:
+    """Return the names of every schema file of the version, without ``.json``."""
+    return tuple(sorted(get_contract(spec_version).files))
 
 
-def load_schema(name: str) -> dict[str, Any]:
+def load_schema(name: str, spec_version: SpecVersion = None) -> dict[str, Any]:
     """Return a fresh copy of one schema file as written (with its ``$id`` and relative ``$ref``s)."""
-    return copy.deepcopy(_load(name))
+    return get_contract(spec_version).schema_file(name)
 
 
-def _inline(node: Any, spec_only: bool) -> Any:
-    if isinstance(node, list):
-        return [_inline(v, spec_only) for v in node]
-    if not isinstance(node, dict):
-        return node
-    if spec_only and "x-dodo-added" in node:
-        node = {k: v for k, v in node.items() if k not in node["x-dodo-added"] and k != "x-dodo-added"}
-    ref = node.get("$ref")
-    if isinstance(ref, str) and ref.endswith(".json"):
-        target = _inline(_load(ref[: -len(".json")]), spec_only)
-        target = {k: v for k, v in target.items() if k not in ("$id", "$schema")}
-        siblings = {k: _inline(v, spec_only) for k, v in node.items() if k != "$ref"}
-        return _merge(target, siblings)
-    return {k: _inline(v, spec_only) for k, v in node.items()}
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    # A $ref with sibling keywords: both apply. No keyword here appears on both sides with different values
-    # except annotations, so a shallow merge (nested for sub-schemas) keeps the meaning.
-    out = dict(base)
-    for key, value in extra.items():
-        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _flatten_nullable_enums(node: Any) -> Any:
-    # oneOf [null, {type: string, enum}] means the same as {type: [string, null], enum: [..., null]}; the
-    # flat form makes validators report "type" or "enum" at the field instead of an opaque oneOf failure.
-    if isinstance(node, list):
-        return [_flatten_nullable_enums(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    node = {k: _flatten_nullable_enums(v) for k, v in node.items()}
-    branches = node.get("oneOf")
-    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
-        other = branches[1] if branches[0] == {"type": "null"} else branches[0]
-        if isinstance(other.get("type"), str) and isinstance(other.get("enum"), list):
-            flat = {k: v for k, v in node.items() if k != "oneOf"}
-            flat.update({k: v for k, v in other.items() if k not in ("type", "enum")})
-            flat["type"] = [other["type"], "null"]
-            flat["enum"] = [*other["enum"], None]
-            return flat
-    return node
-
-
-@cache
-def _dereferenced(name: str, spec_only: bool) -> str:
-    return json.dumps(_flatten_nullable_enums(_inline(_load(name), spec_only)))
-
-
-def dereferenced(name: str, *, spec_only: bool = False) -> dict[str, Any]:
+def dereferenced(name: str, *, spec_only: bool = False, spec_version: SpecVersion = None) -> dict[str, Any]:
     """Return one schema with every ``$ref`` inlined (a fresh copy; no ``$id`` inside), ready to compile.
 
     ``spec_only=True`` leaves out the keywords added from the docs' prose (each schema lists them in
-    ``x-dodo-added``): what remains is Dodo's spec v1.86.0, with the customer ``oneOf`` read as ``anyOf``.
+    ``x-dodo-added``): what remains is Dodo's spec, with the ``oneOf`` readings of the overlay kept.
     """
-    result: dict[str, Any] = json.loads(_dereferenced(name, spec_only))
-    return result
+    contract = get_contract(spec_version)
+    if name not in contract.files:
+        raise KeyError(f"no schema named {name!r}; known: {', '.join(sorted(contract.files))}")
+    return dereference(contract.files, name, spec_only=spec_only)
 
 
-@cache
-def _enum(name: str) -> tuple[str, ...]:
-    return tuple(_load(name)["enum"])
-
-
-def country_codes() -> tuple[str, ...]:
+def country_codes(spec_version: SpecVersion = None) -> tuple[str, ...]:
     """Return the 249 ISO 3166-1 alpha-2 codes of ``CountryCodeAlpha2``, in spec order."""
-    return _enum("CountryCodeAlpha2")
+    return _enums(get_contract(spec_version))[0]
 
 
-def currency_codes() -> tuple[str, ...]:
+def currency_codes(spec_version: SpecVersion = None) -> tuple[str, ...]:
     """Return the ISO 4217 codes of ``Currency``, in spec order."""
-    return _enum("Currency")
+    return _enums(get_contract(spec_version))[1]
 
 
-def payment_method_types() -> tuple[str, ...]:
-    """Return the values of ``PaymentMethodTypes``, in spec order."""
-    return _enum("PaymentMethodTypes")
+def payment_method_types(spec_version: SpecVersion = None) -> tuple[str, ...]:
+    """Return the values of ``PaymentMethodTypes``, in spec order (104 in 1.86.0, 105 with satispay in 1.113.0)."""
+    return _enums(get_contract(spec_version))[2]
 
 
-# Error codes the docs list for this endpoint (API_NOTES §2). Which HTTP status each comes with is not
-# documented; the engine's settings carry the inferred mapping (422 for all of these) so users can override it.
-SCHEMA_ERROR_CODES = frozenset({"INVALID_REQUEST_BODY"})
-BUSINESS_ERROR_CODES = frozenset(
-    {
-        "INVALID_REQUEST_PARAMETERS",
-        "PRODUCT_CART_EMPTY",
-        "NOT_FOUND",
-        "MISSING_PRODUCT_INFORMATION",
-        "PRODUCT_IS_DELETED",
-        "BRAND_MISMATCH",
-        "BRAND_NOT_ENABLED",
-        "PAY_AS_YOU_WANT_AMOUNT_REQUIRED",
-        "REQUEST_AMOUNT_BELOW_MINIMUM",
-        "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT",
-        "INVALID_DISCOUNT_CODE",
-        "DISCOUNT_CODE_EXPIRED",
-        "DISCOUNT_CODE_USAGE_LIMIT_EXCEEDED",
-        "DISCOUNT_NOT_AVAILABLE_FOR_PRODUCT",
-        "INVALID_TAX_ID",
-        "UNSUPPORTED_COUNTRY",
-        "UNSUPPORTED_CURRENCY",
-        "UNSUPPORTED_PAYMENT_CURRENCY",
-        "EXCHANGE_RATE_NOT_FOUND",
-        "NO_ELIGIBLE_PAYMENT_METHODS",
-        "MAXIMUM_KEYS_REACHED",
-        "MERCHANT_NOT_LIVE",
-    }
-)
-OTHER_ERROR_CODES = frozenset(
-    {
-        "UNAUTHORIZED",
-        "TOO_MANY_REQUESTS",
-        "INTERNAL_SERVER_ERROR",
-        "INVALID_REQUEST",
-        # Transport-level answers of the reference mock (not Dodo codes); never returned for a proper POST.
-        "METHOD_NOT_ALLOWED",
-        "PAYLOAD_TOO_LARGE",
-        "REQUEST_TIMEOUT",
-    }
-)
-DOCUMENTED_ERROR_CODES = SCHEMA_ERROR_CODES | BUSINESS_ERROR_CODES | OTHER_ERROR_CODES
+_ENUMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _enums(contract: Contract) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    found = _ENUMS.get(contract.key)
+    if found is None:
+        found = _ENUMS[contract.key] = (contract.countries, contract.currencies, contract.payment_method_types)
+    return found
+
+
+# The latest version's error codes (see ``codes.CodeBook``; each version's are ``get_contract(v).codes``).
+_LATEST_CODES = load_overlay(LATEST).codes
+SCHEMA_ERROR_CODES = _LATEST_CODES.schema
+BUSINESS_ERROR_CODES = _LATEST_CODES.business
+OTHER_ERROR_CODES = _LATEST_CODES.other
+DOCUMENTED_ERROR_CODES = _LATEST_CODES.documented

@@ -7,12 +7,22 @@ passes ``settings=ContractSettings(invalid_status=400)`` (or ``dataclasses.repla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .schemas import BUSINESS_ERROR_CODES, DOCUMENTED_ERROR_CODES, SCHEMA_ERROR_CODES
 
-__all__ = ["ContractSettings"]
+if TYPE_CHECKING:
+    from .versions import Contract
+
+__all__ = ["ContractSettings", "VersionCodes"]
+
+_CODE_FIELDS = {"business_codes": "business", "schema_codes": "schema", "documented_codes": "documented"}
+
+
+class VersionCodes(frozenset[str]):
+    """A code set left to the spec version (not given by the user): ``for_contract`` replaces it with the version's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +32,9 @@ class ContractSettings:
     ``documented_statuses``: the only statuses an answer may have. ``invalid_status``: the status a schema-invalid
     request must get. ``auth_status``: the status of a missing or wrong key. ``business_codes``: error codes a
     schema-valid request may be refused with (422); ``schema_codes``: codes meaning "your body is invalid", which a
-    valid request must never get; ``documented_codes``: every code an error body may carry.
+    valid request must never get; ``documented_codes``: every code an error body may carry. These three follow the
+    spec version: left out (or None) they are the version's codes (``VersionCodes``; the latest version's until
+    ``for_contract`` picks another), given they stay as given.
     ``expires_on_skew_s``: clock skew tolerated when checking that a payment link's ``expires_on`` is in the future.
     ``max_retries_429`` / ``max_retry_after_s``: how often and how long to wait on ``429 Too Many Requests``.
     ``stall_limit``: after this many answers that time out or exceed the latency budget, stop sending (the evidence
@@ -33,9 +45,9 @@ class ContractSettings:
     documented_statuses: frozenset[int] = frozenset({200, 422, 401})
     invalid_status: int = 422
     auth_status: int = 401
-    business_codes: frozenset[str] = BUSINESS_ERROR_CODES
-    schema_codes: frozenset[str] = SCHEMA_ERROR_CODES
-    documented_codes: frozenset[str] = DOCUMENTED_ERROR_CODES
+    business_codes: frozenset[str] = VersionCodes(BUSINESS_ERROR_CODES)
+    schema_codes: frozenset[str] = VersionCodes(SCHEMA_ERROR_CODES)
+    documented_codes: frozenset[str] = VersionCodes(DOCUMENTED_ERROR_CODES)
     expires_on_skew_s: float = 120.0
     max_retries_429: int = 3
     max_retry_after_s: float = 30.0
@@ -43,6 +55,11 @@ class ContractSettings:
     minimum_charge: int = 100
 
     def __post_init__(self) -> None:
+        latest = {"business_codes": BUSINESS_ERROR_CODES, "schema_codes": SCHEMA_ERROR_CODES,
+                  "documented_codes": DOCUMENTED_ERROR_CODES}  # fmt: skip
+        for name, codes in latest.items():
+            if getattr(self, name) is None:  # None, as the docs say, means "the version's"
+                object.__setattr__(self, name, VersionCodes(codes))
         for name in ("invalid_status", "auth_status"):
             value = getattr(self, name)
             if not isinstance(value, int) or not 100 <= value <= 599:
@@ -51,3 +68,15 @@ class ContractSettings:
             raise ConfigError("settings: max_retries_429 must be >= 0 and stall_limit >= 1")
         if self.invalid_status not in self.documented_statuses or self.auth_status not in self.documented_statuses:
             raise ConfigError("settings: invalid_status and auth_status must be among documented_statuses")
+
+    def for_contract(self, contract: Contract) -> ContractSettings:
+        """Return these settings with every code set the user did not give taken from ``contract``'s version.
+
+        The engine calls this once per run with the contract it judges by (``get_contract(spec_version)``).
+        """
+        chosen: dict[str, Any] = {
+            name: VersionCodes(getattr(contract.codes, attr))
+            for name, attr in _CODE_FIELDS.items()
+            if isinstance(getattr(self, name), VersionCodes)
+        }
+        return replace(self, **chosen) if chosen else self

@@ -114,20 +114,23 @@ def _plan(
         Case("business", encode(p), p, label, rule=rule, pointer=pointer)
         for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed)
     ]
-    invalid: list[Case] = []
-    chosen = strategies.INVALID_REQUEST_RULES if rules is None else rules
-    for index, rule in enumerate(chosen):
+    # Every rule x every class of bad value once (derived from the contract); the bases vary with the seed.
+    chosen = set(strategies.INVALID_REQUEST_RULES if rules is None else rules)
+    invalid = [
+        Case("invalid", inv.body, inv.payload, inv.description, rule=inv.rule, pointer=inv.pointer)
+        for inv in strategies.invalid_cases(fixtures, seed=seed)
+        if inv.rule in chosen
+    ]
+    edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures)]
+    edges += [(name, p) for name, p in strategies.boundary_cases(fixtures)]
+    valid: list[Case] = []
+    if max_examples:
         seen: set[bytes] = set()
-        for inv in draw(strategies.invalid_requests(fixtures, rules=[rule]), per_rule, seed + 7919 * (index + 1)):
-            if inv.body in seen:
-                continue
-            seen.add(inv.body)
-            invalid.append(Case("invalid", inv.body, inv.payload, inv.description, rule=inv.rule, pointer=inv.pointer))
-    valid = (
-        [Case("valid", encode(p), p, f"edge: {name}") for name, p in edge_requests(probe, fixtures)]
-        if max_examples
-        else []
-    )
+        for label, p in edges:
+            body = encode(p)
+            if body not in seen:
+                seen.add(body)
+                valid.append(Case("valid", body, p, label))
     valid += [
         Case("valid", encode(p), p, f"generated valid request #{i + 1}")
         for i, p in enumerate(draw(strategies.valid_requests(fixtures), max_examples, seed))

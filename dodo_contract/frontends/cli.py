@@ -10,9 +10,12 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import DodoContractError
+from ..contract.diff import diff_contracts, format_diff, format_list
+from ..contract.versions import BUNDLED, Contract, get_contract, load_contract
+from ..errors import ConfigError, DodoContractError
 from ..validation.validator import ValidationResult, parse_json, validate_error, validate_request, validate_response
 
 __all__ = ["main"]
@@ -41,6 +44,17 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--spec-only", action="store_true", help="judge by the spec's schema alone, without the docs' prose rules"
     )
+    v.add_argument("--spec-version", metavar="V", help="the spec version to judge by (default: latest; see spec list)")
+    v.add_argument("--openapi", metavar="FILE", help="judge by this Dodo OpenAPI document (JSON or YAML) instead")
+
+    sp = sub.add_parser("spec", help="the bundled spec versions: list them, or diff two")
+    spec_sub = sp.add_subparsers(dest="spec_command", metavar="SPEC_COMMAND", parser_class=_Parser, required=True)
+    sl = spec_sub.add_parser("list", help="bundled versions, their source and date, which is latest")
+    sl.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    sd = spec_sub.add_parser("diff", help="what changed for POST /payments from version A to version B")
+    sd.add_argument("a", metavar="A", help="a bundled version, 'latest', or an OpenAPI document file")
+    sd.add_argument("b", metavar="B", help="a bundled version, 'latest', or an OpenAPI document file")
+    sd.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
     m = sub.add_parser("mock", help="serve the reference mock of POST /payments")
     m.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
@@ -211,6 +225,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         if args.command == "validate":
             return _validate(args, out, err)
+        if args.command == "spec":
+            return _spec(args, out)
         if args.command == "mock":
             from ..mock.app import run_mock_command
 
@@ -282,7 +298,33 @@ def _read(files: list[str], err: TextIO) -> list[tuple[str, str]] | None:
     return sources
 
 
+def _contract(text: str | None, openapi: str | None) -> Contract:
+    if text is not None and openapi is not None:
+        raise ConfigError("give --spec-version or --openapi, not both")
+    return load_contract(openapi) if openapi is not None else get_contract(text)
+
+
+def _spec(args: argparse.Namespace, out: TextIO) -> int:
+    if args.spec_command == "list":
+        contracts = [get_contract(v) for v in BUNDLED]
+        if args.json:
+            json.dump([c.to_dict() for c in contracts], out, indent=2)
+            out.write("\n")
+        else:
+            print(format_list(contracts), file=out)
+        return EXIT_OK
+    sides = [load_contract(x) if Path(x).is_file() else get_contract(x) for x in (args.a, args.b)]
+    diff = diff_contracts(sides[0], sides[1])
+    if args.json:
+        json.dump(diff, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        print(format_diff(diff), file=out)
+    return EXIT_OK
+
+
 def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    contract = _contract(args.spec_version, args.openapi)  # before reading anything: a bad version is exit 2
     sources = _read(args.files, err)
     if sources is None:
         return EXIT_ERROR
@@ -290,11 +332,11 @@ def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for label, text in sources:
         for where, payload in _documents(label, text):
             if args.kind == "request":
-                result = validate_request(payload, strict=args.strict, spec_only=args.spec_only)
+                result = validate_request(payload, strict=args.strict, spec_only=args.spec_only, spec_version=contract)
             elif args.kind == "response":
-                result = validate_response(payload, strict=args.strict, spec_only=args.spec_only)
+                result = validate_response(payload, strict=args.strict, spec_only=args.spec_only, spec_version=contract)
             else:
-                result = validate_error(payload)
+                result = validate_error(payload, spec_version=contract)
             results.append((where, result))
     if args.json:
         json.dump([{"source": w, **r.to_dict()} for w, r in results], out, indent=2, ensure_ascii=False)

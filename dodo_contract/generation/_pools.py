@@ -42,6 +42,10 @@ _META_VALUES = ("", "1", "abc", "Zürich", "注文 #42", "emoji 🦤🎉", "line
 # characters stay within the 500 limit whether a server counts characters, UTF-16 units or bytes.
 _TEXT_CHARS = "abcxyzABCXYZ0189 .,-'#/&()àéîõüçñßøåÆŒαβγΩжщЯ中文字東京عربي🦤🎉"
 _EXTRA_KEYS = ("x_client_ref", "x_debug", "unknown_field")  # no name a later spec version gives a meaning to
+# Metadata values other than strings (spec 1.113.0: integer, number or boolean): JSON round-trip stable numbers.
+_META_NUMBERS: tuple[Any, ...] = (0, 1, -1, 42, 2**31, 2**53, -(2**63), 9.99, 0.5, -1.25, 1e-7, 3.0e10, True, False)
+BUSINESS_NAMES = ("Acme GmbH", "Zürich Trading AG", "Globex Corporation", "株式会社ドードー", "Ólafsson & Co. ehf.",
+                  "Société Générale des Oiseaux SARL", "Tata Dodo Pvt Ltd", "Initech LLC")  # fmt: skip
 _EXTRA_VALUES: tuple[Any, ...] = ("x", "", 0, 1, -1, True, False, None, 3.5, [], {}, [1, "a"], {"nested": {"a": 1}})
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECKOUT = "https://test.checkout.dodopayments.com/"
@@ -113,17 +117,21 @@ def _maybe(d: _Dice, make: Callable[[_Dice], Any]) -> Any:
     return None if d.chance(1, 3) else make(d)
 
 
-def _metadata(d: _Dice) -> dict[str, str]:
+def _metadata(d: _Dice, *, numbers: bool = False) -> dict[str, Any]:
+    """Return metadata: string values, and with ``numbers`` (spec 1.113.0) integers, numbers and booleans too."""
     kind = d.below(10)
     if kind < 2:
         return {}
     size = d.between(1, 3) if kind < 8 else (d.between(4, 50) if kind < 9 else 50)
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     for i in range(size):
         key = d.pick(_META_KEYS) if not d.chance(1, 4) else d.text(_META_KEY_CHARS, 1, 40)
         if key in out:
             key = f"{key[:34]}_{i}"
-        out[key] = d.pick(_META_VALUES) if not d.chance(1, 4) else d.text(_TEXT_CHARS, 0, 125)
+        if numbers and d.chance(1, 3):
+            out[key] = d.pick(_META_NUMBERS)
+        else:
+            out[key] = d.pick(_META_VALUES) if not d.chance(1, 4) else d.text(_TEXT_CHARS, 0, 125)
     return out
 
 

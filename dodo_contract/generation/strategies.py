@@ -1,24 +1,25 @@
-"""Hypothesis strategies for Create Payment requests and 200 responses: valid ones and labelled invalid ones.
+"""Hypothesis strategies and planning functions for Create Payment requests and 200 responses, per spec version.
 
-Valid requests are schema-valid AND business-valid for a fixtures file: every id, code, currency and
-country comes from the fixtures, so a faithful implementation answers 200 (or a documented business refusal).
-Independent implementations may reasonably be stricter than the schema, so emails, phone numbers, URLs and
-metadata keys look real, and names and addresses have no control characters, surrogates or edge spaces
-(metadata values, stored verbatim, may have newlines and edge spaces).
+Valid requests are schema-valid AND business-valid for a fixtures file: every id, code, currency and country comes
+from the fixtures, so a faithful implementation answers 200 (or a documented business refusal). Independent
+implementations may reasonably be stricter than the schema, so emails, phone numbers, URLs and metadata keys look
+real, and names and addresses have no control characters, surrogates or edge spaces (metadata values, stored
+verbatim, may have newlines and edge spaces).
 
-Speed: each Hypothesis draw costs ~30 µs here, so a payload built from nested combinators (~100 draws)
-comes out at ~100/s. Each payload is therefore ONE draw of 10 bytes, read as an integer: its low bits are a
-*presence mask* (which optional top-level fields appear), its high bits a *seed* from which a small decoder
-picks every leaf from precomputed pools. Shrinking minimises the bytes, high ones first, so the seed goes to
-0 first, and seed 0 decodes to the simplest choice everywhere (first pool entry, quantity 1, no metadata);
-then the mask drops fields. A failing case thus still shrinks to a short request.
+Invalid cases are derived from the contract (``_derive``): one per rule and class of bad value, each breaking
+exactly that rule. ``invalid_cases`` and ``boundary_cases`` are the engine's deterministic plan; the strategies
+draw the same cases for property-based tests.
+
+Speed: each Hypothesis draw costs ~30 µs here, so a payload built from nested combinators (~100 draws) comes out at
+~100/s. Each payload is therefore ONE draw of 10 bytes that a small decoder turns into the whole payload
+(``_requests``), which also shrinks well: the bytes go to 0 first, and 0 decodes to the simplest request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -26,48 +27,26 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..contract.fixtures import Customer, Fixtures, Product, default_fixtures, load_fixtures
-from ..contract.schemas import payment_method_types
-from ._mutations import (
-    INVALID_REQUEST_RULES,
-    INVALID_RESPONSE_RULES,
-    InvalidCase,
-    Mutator,
-    encode,
-    request_mutations,
-    response_mutations,
-)
-from ._pools import (
-    _CHECKOUT,
-    _EPOCH_2020,
-    _TIME_STYLES,
-    _TWENTY_YEARS,
-    CITIES,
-    INT32_MAX,
-    INT32_MIN,
-    STATES,
-    STREETS,
-    ZIPCODES,
-    Payload,
-    _Dice,
-    _email,
-    _extras,
-    _maybe,
-    _metadata,
-    _name,
-    _phone,
-    _timestamp,
-    _url,
-)
+from ..contract.fixtures import Fixtures, Product, default_fixtures, load_fixtures
+from ..contract.versions import Contract, Kind, SpecVersion, get_contract
+from ._boundary import boundary_requests
+from ._derive import CaseBook, Template
+from ._mutators import InvalidCase, encode
+from ._pools import Payload
+from ._requests import RequestPlan
+from ._responses import ResponsePlan
 
 __all__ = [
     "INVALID_REQUEST_RULES",
     "INVALID_RESPONSE_RULES",
     "InvalidCase",
+    "boundary_cases",
     "canonical_requests",
     "encode",
+    "invalid_cases",
     "invalid_requests",
     "invalid_responses",
+    "invalid_rules",
     "resolve_fixtures",
     "valid_requests",
     "valid_responses",
@@ -80,149 +59,59 @@ FixturesLike = Fixtures | Mapping[str, Any] | str | Path | None
 _DRAWS = st.binary(min_size=10, max_size=10)
 
 
-# --- requests ----------------------------------------------------------------------------------------------
-_REQUEST_OPTIONAL = ("allowed_payment_method_types", "billing_currency", "discount_code", "force_3ds", "metadata",
-                     "payment_link", "payment_method_id", "redirect_immediately", "return_url", "short_link",
-                     "show_saved_payment_methods", "tax_id", "<extras>")  # fmt: skip
-_REQUEST_MASK = 2 ** len(_REQUEST_OPTIONAL) - 1
-
-
-class _RequestPlan:
-    """Decode (presence mask, seed) into a business-valid request for one set of fixtures."""
-
-    def __init__(self, fx: Fixtures) -> None:
-        groups: dict[str, list[Product]] = {}
-        for product in fx.products:
-            groups.setdefault(product.currency, []).append(product)
-        # One currency per cart: a total over mixed currencies is not something a faithful server must accept.
-        self.carts = tuple(tuple(g) for g in groups.values())
-        self.customers: tuple[Customer, ...] = fx.customers
-        # The simplest request (seed 0) bills to the US when it can: the most ordinary case there is.
-        self.countries = tuple(sorted(fx.supported_countries, key=lambda c: c != "US"))
-        self.enabled = fx.enabled_payment_methods
-        self.methods = payment_method_types()
-        self.currencies = fx.billing_currencies
-        self.codes = tuple(d.code for d in fx.discounts)
-        self.tax_ids = fx.tax_ids
-        self.fixtures = fx
-
-    def build(self, draw: bytes) -> Payload:
-        number = int.from_bytes(draw)
-        mask, d = number & _REQUEST_MASK, _Dice(number >> len(_REQUEST_OPTIONAL))
-        out: Payload = _extras(d) if mask >> 12 & 1 else {}
-        out["product_cart"] = _fit_total([self._item(d, p) for p in self._cart_products(d)], self.fixtures)
-        customer, owned = self._customer(d)
-        out["customer"] = customer
-        out["billing"] = self._billing(d)
-        for bit, name in enumerate(_REQUEST_OPTIONAL[:-1]):
-            if mask >> bit & 1:
-                out[name] = self._optional(d, name, owned)
-        # short_link only means something with a payment link (inferred rule R4): never ask for one without.
-        if out.get("short_link") and out.get("payment_link") is not True:
-            out["short_link"] = False
-        return out
-
-    def _cart_products(self, d: _Dice) -> list[Product]:
-        group = d.pick(self.carts)
-        roll = d.below(20)
-        size = d.between(1, 3) if roll < 17 else (d.between(1, 100) if roll < 19 else 100)
-        return [d.pick(group) for _ in range(size)]
-
-    def _item(self, d: _Dice, product: Product) -> Payload:
-        roll = d.below(10)
-        quantity = d.between(1, 3) if roll < 7 else (d.between(0, 10) if roll < 9 else d.between(0, 100_000))
-        item: Payload = {"product_id": product.id, "quantity": quantity}
-        low = product.min_amount
-        if product.pay_what_you_want:
-            high = min(low + 10_000, INT32_MAX) if d.below(4) else max(low, min(low * 100, INT32_MAX), 1_000_000)
-            item["amount"] = d.between(low, min(high, INT32_MAX))
-        elif roll := d.below(3):  # ignored for fixed prices; sent sometimes to check that it is
-            item["amount"] = None if roll == 1 else d.between(0, INT32_MAX)
-        return item
-
-    def _customer(self, d: _Dice) -> tuple[Payload, tuple[str, ...]]:
-        form = d.below(4) if self.customers else 0
-        if form < 2:
-            new: Payload = {"email": _email(d)}
-            for key, make in (("name", _name), ("phone_number", _phone)):
-                if roll := d.below(3):
-                    new[key] = None if roll == 1 else make(d)
-            return new, ()
-        known = d.pick(self.customers)
-        # {customer_id, email} fits both forms; Dodo takes the first (attach existing), so it is valid.
-        attach = {"customer_id": known.id, "email": known.email} if form == 3 else {"customer_id": known.id}
-        return attach, known.payment_method_ids
-
-    def _billing(self, d: _Dice) -> Payload:
-        out: Payload = {"country": d.pick(self.countries)}
-        for key, pool in (("street", STREETS), ("city", CITIES), ("state", STATES), ("zipcode", ZIPCODES)):
-            if d.chance(1, 2):
-                out[key] = None if d.chance(1, 4) else (d.pick(pool) if not d.chance(1, 5) else _name(d))
-        return out
-
-    def _optional(self, d: _Dice, name: str, owned: tuple[str, ...]) -> Any:
-        if name in ("force_3ds", "payment_link", "short_link"):
-            return d.pick((None, False, True))
-        if name in ("redirect_immediately", "show_saved_payment_methods"):
-            return d.pick((False, True))
-        if name == "metadata":
-            return _metadata(d)
-        if name == "return_url":
-            return _maybe(d, _url)
-        if name == "payment_method_id":
-            # Only with the attach form and a method of that very customer; null otherwise.
-            return None if not owned or d.chance(1, 4) else d.pick(owned)
-        if name == "allowed_payment_method_types":
-            return self._allowed_methods(d)
-        pool = {"billing_currency": self.currencies, "discount_code": self.codes, "tax_id": self.tax_ids}[name]
-        return None if not pool or d.chance(1, 3) else d.pick(pool)
-
-    def _allowed_methods(self, d: _Dice) -> list[str] | None:
-        roll = d.below(8)
-        if roll == 0 or not self.enabled:
-            return None
-        if roll == 7:
-            return d.sample(self.methods, len(self.methods))
-        must = d.pick(self.enabled)
-        rest = [m for m in d.sample(self.methods, d.below(5)) if m != must]
-        rest.insert(d.below(len(rest) + 1), must)
-        return rest
-
-
 def resolve_fixtures(fixtures: FixturesLike) -> Fixtures:
     """Return ``Fixtures`` for a path, mapping, ``Fixtures`` or None (the bundled default catalog)."""
     return default_fixtures() if fixtures is None else load_fixtures(fixtures)
 
 
 @cache
-def _valid_requests(fx: Fixtures) -> SearchStrategy[Payload]:
-    return st.builds(_RequestPlan(fx).build, _DRAWS)
+def _request_plan(fx: Fixtures, contract: Contract) -> RequestPlan:
+    return RequestPlan(fx, contract)
 
 
-def valid_requests(fixtures: FixturesLike = None) -> SearchStrategy[Payload]:
+@cache
+def _response_plan(contract: Contract) -> ResponsePlan:
+    return ResponsePlan(contract)
+
+
+@cache
+def _book(contract: Contract, kind: Kind, fx: Fixtures) -> CaseBook:
+    return CaseBook(contract, kind, fx)
+
+
+@cache
+def _valid_requests(fx: Fixtures, contract: Contract) -> SearchStrategy[Payload]:
+    return st.builds(_request_plan(fx, contract).build, _DRAWS)
+
+
+def valid_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> SearchStrategy[Payload]:
     """Return a strategy of schema-valid and business-valid ``POST /payments`` bodies for ``fixtures``.
 
     Every product, customer, payment method, discount code and tax id comes from the fixtures; countries,
     billing currencies and payment-method lists respect the fixtures' account hints. Over a run: both
     customer forms (and ``{customer_id, email}``, read as attach-existing), every nullable field as null,
     omitted and set, carts of 1..100 items (quantity 0 sometimes), unicode, metadata up to 50 pairs and
-    500-character values, unknown top-level keys. Each draw is a fresh dict.
+    500-character values, unknown top-level keys; from 1.113.0 also ``discount_codes`` (never with
+    ``discount_code``), ``require_phone_number`` (true only with a phone), the other new fields and numeric
+    metadata. Each draw is a fresh dict.
     """
     fx = resolve_fixtures(fixtures)
     if not fx.supported_countries:
         raise ValueError("fixtures: every country is unsupported, so no valid request exists")
-    return _valid_requests(fx)
+    return _valid_requests(fx, get_contract(spec_version))
 
 
-def canonical_requests(fixtures: FixturesLike = None) -> list[tuple[str, Payload]]:
+def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
     """Return named, minimal, business-valid requests built only from ``fixtures`` that must always get 200.
 
-    Deterministic: the same fixtures always give the same list (each request a fresh dict).
+    Deterministic: the same fixtures and version always give the same list (each request a fresh dict).
     """
     fx = resolve_fixtures(fixtures)
+    contract = get_contract(spec_version)
     countries = fx.supported_countries
     country = "US" if "US" in countries else countries[0]
     first = fx.products[0]
+    props = contract.schema("request").get("properties") or {}
 
     def item(p: Product) -> Payload:
         out: Payload = {"product_id": p.id, "quantity": 1}
@@ -253,6 +142,9 @@ def canonical_requests(fixtures: FixturesLike = None) -> list[tuple[str, Payload
     out.append(("payment_link", request(payment_link=True)))
     out.append(("metadata", request(metadata={"order_id": "ord_123", "note": "Zürich 🦤"})))
     out.extend((f"discount:{d.code}", request(discount_code=d.code)) for d in fx.discounts)
+    if "discount_codes" in props and fx.discounts:
+        code = fx.discounts[0].code
+        out.append((f"discount_codes:{code}", request(discount_codes=[code])))
     if fx.tax_ids:
         out.append((f"tax_id:{fx.tax_ids[0]}", request(tax_id=fx.tax_ids[0])))
     owner = next((c for c in fx.customers if c.payment_method_ids), None)
@@ -263,162 +155,108 @@ def canonical_requests(fixtures: FixturesLike = None) -> list[tuple[str, Payload
                 request(customer={"customer_id": owner.id}, payment_method_id=owner.payment_method_ids[0]),
             )
         )
-    if fx.billing_currencies:
-        same = next((p for p in fx.products if p.currency in fx.billing_currencies), first)
-        currency = same.currency if same.currency in fx.billing_currencies else fx.billing_currencies[0]
+    currencies = [c for c in fx.billing_currencies if c in contract.currencies]
+    if currencies:
+        same = next((p for p in fx.products if p.currency in currencies), first)
+        currency = same.currency if same.currency in currencies else currencies[0]
         out.append((f"billing_currency:{currency}", request(same, billing_currency=currency)))
     return out
 
 
 # --- responses ---------------------------------------------------------------------------------------------
-_RESPONSE_OPTIONAL = ("discount_id", "expires_on", "payment_link", "product_cart", "phone_number", "customer_metadata",
-                      "<extras>")  # fmt: skip
-
-
-def _response(draw: bytes) -> Payload:
-    number = int.from_bytes(draw)
-    mask, d = number & 0x7F, _Dice(number >> len(_RESPONSE_OPTIONAL))
-    customer: Payload = {"customer_id": d.ident("cus_"), "name": _name(d), "email": _email(d)}
-    if mask >> 4 & 1:
-        customer["phone_number"] = _maybe(d, _phone)
-    if mask >> 5 & 1:
-        customer["metadata"] = _metadata(d)
-    out: Payload = _extras(d) if mask >> 6 & 1 else {}
-    out.update(payment_id=d.ident("pay_"), client_secret=d.ident("secret_"), customer=customer)
-    out["total_amount"] = d.between(0, 100_000) if d.below(4) else d.between(0, INT32_MAX)
-    out["metadata"] = _metadata(d)
-    if mask & 1:
-        out["discount_id"] = _maybe(d, lambda d: d.ident("dsc_"))
-    if mask >> 1 & 1:
-        out["expires_on"] = _maybe(d, lambda d: _timestamp(d.between(_EPOCH_2020, _EPOCH_2020 + _TWENTY_YEARS),
-                                                            d.pick(_TIME_STYLES)))  # fmt: skip
-    if mask >> 2 & 1:
-        out["payment_link"] = _maybe(d, lambda d: _CHECKOUT + d.ident(""))
-    if mask >> 3 & 1:
-        out["product_cart"] = _maybe(d, _response_cart)
-    return out
-
-
-def _response_cart(d: _Dice) -> list[Payload]:
-    cart: list[Payload] = []
-    for _ in range(d.below(6)):
-        item: Payload = {"product_id": d.ident("pdt_"), "quantity": d.between(0, INT32_MAX)}
-        if roll := d.below(3):
-            item["amount"] = None if roll == 1 else d.between(INT32_MIN, INT32_MAX)
-        cart.append(item)
-    return cart
-
-
-_VALID_RESPONSES = st.builds(_response, _DRAWS)
-
-
 def valid_responses(
-    *, request: Mapping[str, Any] | None = None, fixtures: FixturesLike = None
+    *, request: Mapping[str, Any] | None = None, fixtures: FixturesLike = None, spec_version: SpecVersion = None
 ) -> SearchStrategy[Payload]:
     """Return a strategy of valid 200 bodies; with ``request``, bodies a faithful server could answer to it.
 
     A reflecting body echoes the request's customer (id, or email/name/phone), metadata and product_cart,
     carries a payment link and a future ``expires_on`` when one was asked for, and, given ``fixtures``,
-    the stored customer's details, the discount id of a fixture discount code and the cart's total.
+    the stored customer's details, the discount id(s) of fixture discount codes and the cart's total.
     """
+    plan = _response_plan(get_contract(spec_version))
     if request is None:
-        return _VALID_RESPONSES
+        return st.builds(plan.build, _DRAWS)
     fx = None if fixtures is None else resolve_fixtures(fixtures)
-    return st.builds(partial(_reflect, json.dumps(dict(request)), fx), _DRAWS)
-
-
-def _reflect(request_json: str, fx: Fixtures | None, draw: bytes) -> Payload:
-    request: Payload = json.loads(request_json)
-    d = _Dice(int.from_bytes(draw))
-    raw = request.get("customer")
-    given: Payload = raw if isinstance(raw, dict) else {}
-    if isinstance(given.get("customer_id"), str):
-        stored = fx.customer(given["customer_id"]) if fx is not None else None
-        customer: Payload = {"customer_id": given["customer_id"], "name": stored.name if stored else _name(d),
-                             "email": stored.email if stored else _email(d)}  # fmt: skip
-        if stored is not None and stored.phone_number:
-            customer["phone_number"] = stored.phone_number
-    else:
-        email: str = given["email"] if isinstance(given.get("email"), str) else _email(d)
-        customer = {"customer_id": d.ident("cus_"), "email": email, "name": given.get("name") or email.split("@")[0]}
-        if isinstance(given.get("phone_number"), str):
-            customer["phone_number"] = given["phone_number"]
-    payment_id = d.ident("pay_")
-    body: Payload = {"payment_id": payment_id, "client_secret": d.ident("secret_"), "customer": customer}
-    body["metadata"] = request.get("metadata") if isinstance(request.get("metadata"), dict) else {}
-    body["total_amount"] = _total(request, fx) if fx is not None else d.between(0, 100_000)
-    if isinstance(request.get("product_cart"), list):
-        body["product_cart"] = request["product_cart"]
-    if request.get("payment_link") is True:
-        body["payment_link"] = _CHECKOUT + payment_id
-        expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=d.between(3600, 30 * 86_400))
-        body["expires_on"] = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
-    code = request.get("discount_code")
-    discount = fx.discount(code) if fx is not None and isinstance(code, str) else None
-    if discount is not None:
-        body["discount_id"] = discount.id
-    return body
-
-
-def _fit_total(cart: list[Payload], fx: Fixtures) -> list[Payload]:
-    """Bring quantities down until the cart's total fits in int32 (``total_amount`` is int32 in the response).
-
-    A request whose total cannot be represented is one a faithful server may refuse however it likes, so a
-    valid request the contract says must be accepted keeps its total representable.
-    """
-
-    def total() -> int:
-        return sum(fx.line_total(item) or 0 for item in cart)
-
-    while total() > INT32_MAX:
-        biggest = max(cart, key=lambda i: i["quantity"])
-        biggest["quantity"] = max(1, biggest["quantity"] // 10) if biggest["quantity"] > 1 else 0
-        if all(i["quantity"] <= 1 for i in cart) and total() > INT32_MAX:
-            for item in cart:
-                item["quantity"] = 0 if total() > INT32_MAX else item["quantity"]
-    return cart
-
-
-def _total(request: Payload, fx: Fixtures) -> int:
-    total = sum(fx.line_total(item) or 0 for item in request.get("product_cart") or ())
-    code = request.get("discount_code")
-    discount = fx.discount(code) if isinstance(code, str) else None
-    if discount is not None:
-        total = discount.apply(total)
-    return max(0, min(total, INT32_MAX))
+    return st.builds(partial(plan.reflect, json.dumps(dict(request)), fx), _DRAWS)
 
 
 # --- invalid cases -----------------------------------------------------------------------------------------
-def invalid_requests(
-    fixtures: FixturesLike = None, *, rules: Iterable[str] | None = None
-) -> SearchStrategy[InvalidCase]:
-    """Return a strategy of labelled requests that each break exactly one contract rule.
-
-    Each case starts from a valid request for ``fixtures`` and breaks one rule; ``rule`` and ``pointer``
-    are exactly what ``validate_request`` reports. ``rules`` restricts the draw to some rule ids (any of
-    ``INVALID_REQUEST_RULES``; another id raises ``ValueError``).
-    """
-    fx = resolve_fixtures(fixtures)
-    return _combine(request_mutations(fx), valid_requests(fx), rules, "INVALID_REQUEST_RULES")
+def invalid_rules(kind: Kind = "request", *, spec_version: SpecVersion = None) -> tuple[str, ...]:
+    """Return the rule ids the invalid cases of ``kind`` cover: every rule of ``known_rules(kind)``."""
+    return tuple(dict.fromkeys(t.rule for t in _book(get_contract(spec_version), kind, default_fixtures()).templates))
 
 
-def invalid_responses(*, rules: Iterable[str] | None = None) -> SearchStrategy[InvalidCase]:
-    """Return a strategy of labelled 200 bodies that each break exactly one rule of the response schema."""
-    return _combine(response_mutations(), _VALID_RESPONSES, rules, "INVALID_RESPONSE_RULES")
-
-
-def _combine(
-    table: Mapping[str, Mutator], base: SearchStrategy[Payload], rules: Iterable[str] | None, name: str
-) -> SearchStrategy[InvalidCase]:
-    chosen = list(table) if rules is None else list(dict.fromkeys([rules] if isinstance(rules, str) else rules))
-    unknown = [r for r in chosen if r not in table]
+def _templates(book: CaseBook, rules: Iterable[str] | None, name: str) -> list[Template]:
+    if rules is None:
+        return list(book.templates)
+    chosen = list(dict.fromkeys([rules] if isinstance(rules, str) else rules))
+    known = {t.rule for t in book.templates}
+    unknown = [r for r in chosen if r not in known]
     if unknown:
         raise ValueError(f"rules not covered (see {name}): {', '.join(map(repr, unknown))}")
     if not chosen:
         raise ValueError("rules: at least one rule is needed")
-    # One 32-bit draw: the low half picks the bad value, the high half the cart item or list slot.
-    return st.one_of([st.builds(partial(_apply, table[r]), base, st.integers(0, 2**32 - 1)) for r in chosen])
+    return [t for t in book.templates if t.rule in chosen]
 
 
-def _apply(mutate: Mutator, base: Payload, pick: int) -> InvalidCase:
-    return mutate(base, pick & 0xFFFF, pick >> 16)
+def invalid_requests(
+    fixtures: FixturesLike = None, *, rules: Iterable[str] | None = None, spec_version: SpecVersion = None
+) -> SearchStrategy[InvalidCase]:
+    """Return a strategy of labelled requests that each break exactly one contract rule.
+
+    Each case starts from a valid request for ``fixtures`` and breaks one rule with one class of bad value;
+    ``rule`` and ``pointer`` are exactly what ``validate_request`` reports. ``rules`` restricts the draw to
+    some rule ids (any of ``invalid_rules("request")``; another id raises ``ValueError``).
+    """
+    fx = resolve_fixtures(fixtures)
+    contract = get_contract(spec_version)
+    book = _book(contract, "request", fx)
+    templates = _templates(book, rules, "INVALID_REQUEST_RULES")
+    return st.builds(book.case, st.sampled_from(templates), _valid_requests(fx, contract), st.integers(0, 2**16 - 1))
+
+
+def invalid_responses(
+    *, rules: Iterable[str] | None = None, spec_version: SpecVersion = None
+) -> SearchStrategy[InvalidCase]:
+    """Return a strategy of labelled 200 bodies that each break exactly one rule of the response schema."""
+    contract = get_contract(spec_version)
+    book = _book(contract, "response", default_fixtures())
+    templates = _templates(book, rules, "INVALID_RESPONSE_RULES")
+    base = st.builds(_response_plan(contract).build, _DRAWS)
+    return st.builds(book.case, st.sampled_from(templates), base, st.integers(0, 2**16 - 1))
+
+
+def invalid_cases(
+    fixtures: FixturesLike = None, *, spec_version: SpecVersion = None, seed: int = 0, kind: Kind = "request"
+) -> list[InvalidCase]:
+    """Return every rule x every class of bad value once, each case breaking exactly its rule (the engine's plan).
+
+    Deterministic: the base payload of each case varies with ``seed`` (a valid request for ``fixtures``, or a
+    valid 200 body for ``kind="response"``), the rules and classes do not; so a server that accepts one class of
+    one rule is caught on every seed.
+    """
+    fx = resolve_fixtures(fixtures)
+    contract = get_contract(spec_version)
+    book = _book(contract, kind, fx)
+    build = _request_plan(fx, contract).build if kind == "request" else _response_plan(contract).build
+    out: list[InvalidCase] = []
+    for index, template in enumerate(book.templates):
+        digest = hashlib.sha256(f"dodo-contract:{seed}:{index}".encode()).digest()
+        out.append(book.case(template, build(digest[:10]), int.from_bytes(digest[10:14])))
+    return out
+
+
+def boundary_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
+    """Return (name, request) pairs that sit on the inside of each bound and cross-field rule: all must get 200.
+
+    Deterministic; built on the first canonical request. Bounds where no business-valid request exists for the
+    fixtures are left out (see ``_boundary``).
+    """
+    fx = resolve_fixtures(fixtures)
+    contract = get_contract(spec_version)
+    canonical = canonical_requests(fx, spec_version=contract)
+    return boundary_requests(canonical[0][1], fx, contract) if canonical else []
+
+
+INVALID_REQUEST_RULES: tuple[str, ...] = get_contract().known_rules("request")
+INVALID_RESPONSE_RULES: tuple[str, ...] = get_contract().known_rules("response")

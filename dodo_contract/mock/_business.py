@@ -203,7 +203,10 @@ def build_success(payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, n
         "total_amount": total_amount(cart, catalog, discount),
         "client_secret": f"{payment_id}_secret_{new_id('', 24)}",
         "customer": _customer(payload.get("customer"), catalog, new_id),
-        "metadata": {k: v for k, v in metadata.items() if isinstance(v, str)} if isinstance(metadata, dict) else {},
+        # Scalar values only (spec 1.113.0: string, integer, number, boolean), whatever a fault let through.
+        "metadata": {k: v for k, v in metadata.items() if isinstance(v, (str, int, float))}
+        if isinstance(metadata, dict)
+        else {},
         "product_cart": cart,
     }
     if payload.get("payment_link") is True:

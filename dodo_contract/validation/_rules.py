@@ -1,16 +1,13 @@
-"""Name rules, word messages and check the size keywords for the validator's detailed path."""
+"""Word the validator's messages: short renderings of values, and one message per keyword."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-from ..errors import Violation, join_pointer
 
 _MAX_SHOWN = 60
 _encode_str: Any = json.encoder.encode_basestring
-# Keywords whose failure is better reported by a sibling at the same pointer ("5" fails type and enum).
 
 
 _ENUM_NAMES = {
@@ -21,6 +18,11 @@ _ENUM_NAMES = {
 
 
 def short(value: Any) -> str:
+    """Render a value for a message: JSON, at most 60 characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
+        # str() of such an int raises (Python's digit limit); say how long it is instead.
+        digits = getattr(value, "digits", None) or int(value.bit_length() * 0.30103) + 1
+        return f"{'a negative' if value < 0 else 'an'} integer of {digits} digits"
     if value is None or isinstance(value, (bool, int)):
         return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
     if isinstance(value, str):
@@ -35,75 +37,7 @@ def short(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
-_RULES: dict[tuple[tuple[str | int, ...], str | None], str] = {}
-
-
-def rule_for(schema_path: Sequence[str | int], last: str | None = None) -> str:
-    """Name a rule after the schema location: property names, ``items``, ``key``/``value`` for maps."""
-    key = (tuple(schema_path), last)
-    rule = _RULES.get(key)
-    if rule is None:
-        rule = _RULES[key] = _name_rule(key[0], last)
-    return rule
-
-
-def _name_rule(schema_path: tuple[str | int, ...], last: str | None) -> str:
-    names: list[str] = []
-    for i, part in enumerate(schema_path):
-        prev = schema_path[i - 1] if i else None
-        if prev == "properties" and isinstance(part, str):
-            names.append(part)
-        elif part == "items":
-            names.append("items")
-        elif part == "additionalProperties":
-            names.append("value")
-        elif part == "propertyNames":
-            names.append("key")
-    names.append(last if last is not None else str(schema_path[-1]))
-    return ".".join(names) if len(names) > 1 else "body." + names[0]
-
-
-_SIZE_KEYWORDS = ("minItems", "maxItems", "maxProperties", "uniqueItems")
-_SizeCheck = tuple[tuple[str, ...], str, Any, str]  # (property path, keyword, limit, rule)
-
-
-def split_size_keywords(schema: dict[str, Any]) -> tuple[dict[str, Any], tuple[_SizeCheck, ...]]:
-    """Move size keywords reachable through ``properties`` alone out of the schema, as (path, keyword) checks."""
-    schema = json.loads(json.dumps(schema))
-    checks: list[_SizeCheck] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...], spath: tuple[str | int, ...]) -> None:
-        for keyword in _SIZE_KEYWORDS:
-            if keyword in node:
-                checks.append((path, keyword, node.pop(keyword), rule_for((*spath, keyword))))
-        for key, sub in node.get("properties", {}).items():
-            if isinstance(sub, dict):
-                walk(sub, (*path, key), (*spath, "properties", key))
-
-    walk(schema, (), ())
-    return schema, tuple(checks)
-
-
-def size_violations(checks: tuple[_SizeCheck, ...], payload: Any) -> Iterator[Violation]:
-    for path, keyword, limit, rule in checks:
-        value = payload
-        for key in path:
-            if not isinstance(value, dict) or key not in value:
-                break
-            value = value[key]
-        else:
-            is_array = isinstance(value, (list, tuple))
-            if keyword == "maxProperties":
-                broken = isinstance(value, dict) and len(value) > limit
-            elif keyword == "uniqueItems":
-                broken = bool(limit) and is_array and _has_duplicates(value)
-            else:
-                broken = is_array and (len(value) < limit if keyword == "minItems" else len(value) > limit)
-            if broken:
-                yield Violation(join_pointer(path), rule, keyword, message(keyword, value, limit, {}))
-
-
-def _has_duplicates(items: Sequence[Any]) -> bool:
+def has_duplicates(items: Sequence[Any]) -> bool:
     try:
         # Scalars hash by JSON equality once bools are told apart from 0/1 (1 == 1.0 already hashes alike).
         return len({(v.__class__ is bool, v) for v in items}) < len(items)
@@ -125,22 +59,8 @@ def canonical(value: Any) -> str:
     return json.dumps(norm(value), sort_keys=True)
 
 
-def either(branches: list[dict[str, Any]]) -> str:
-    return "_or_".join(k for b in branches for k in b.get("required", ()))
-
-
-def prefix_rule_path(ipath: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    # Sub-validators see a sub-document; give their schema paths the property names that lead to it.
-    out: list[str | int] = []
-    for part in ipath:
-        if isinstance(part, int):
-            out.append("items")
-        else:
-            out.extend(("properties", part))
-    return tuple(out)
-
-
-def message(keyword: str, value: Any, limit: Any, node: dict[str, Any]) -> str:
+def message(keyword: str, value: Any, limit: Any) -> str:
+    """Say why ``value`` breaks ``keyword`` with ``limit``."""
     shown = short(value) if keyword not in ("minItems", "maxItems", "maxProperties", "uniqueItems") else ""
     if keyword == "type":
         types = limit if isinstance(limit, list) else [limit]
