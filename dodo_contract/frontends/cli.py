@@ -45,10 +45,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "--spec-only", action="store_true", help="judge by the spec's schema alone, without the docs' prose rules"
     )
     v.add_argument("--spec-version", metavar="V", help="the spec version to judge by (default: latest; see spec list)")
-    v.add_argument("--openapi", metavar="FILE", help="judge by this Dodo OpenAPI document (JSON or YAML) instead")
+    v.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="judge by this Dodo OpenAPI document (JSON or YAML) instead of a bundled version (default: none)",
+    )
 
     sp = sub.add_parser("spec", help="the bundled spec versions: list them, or diff two")
-    spec_sub = sp.add_subparsers(dest="spec_command", metavar="SPEC_COMMAND", parser_class=_Parser, required=True)
+    spec_sub = sp.add_subparsers(
+        dest="spec_command", metavar="SPEC_COMMAND", parser_class=_Parser, required=True, help="list or diff"
+    )
     sl = spec_sub.add_parser("list", help="bundled versions, their source and date, which is latest")
     sl.add_argument("--json", action="store_true", help="print machine-readable JSON")
     sd = spec_sub.add_parser("diff", help="what changed for POST /payments from version A to version B")
