@@ -82,10 +82,7 @@ async def run_schemathesis_phase(run: Any) -> None:
         return
     run.planned["schemathesis"] = len(cases)
     run.total = (run.total or 0) + len(cases)
-    for case in cases:
-        if run.stopped:
-            break
-        await run._send(case)
+    await run._send_all(cases)
     run.extra_stats["schemathesis_cases"] = (
         sum(1 for c in cases if c.kind == "fuzz"),
         sum(1 for c in cases if c.kind == "invalid"),
