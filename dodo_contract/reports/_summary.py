@@ -14,14 +14,15 @@ _SUMMARY_MAX_VIOLATIONS = 8
 def check_outcomes(data: Mapping[str, Any], names: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     """Return check name -> {status, cases, violations} from a report dict.
 
-    ``status`` is ``failed`` (violations found), ``passed``, ``error`` (the run could not judge it), or
-    ``not run`` (the engine did not run this check, e.g. in live mode). ``names`` adds checks to list even if
-    the run never got to them.
+    ``status`` is ``failed`` (violations found), ``passed``, ``error`` (the run could not check, or did not
+    finish: verdict ``error`` or ``incomplete``), or ``not run`` (the engine did not run this check, e.g. in live
+    mode, or it judged no request: never ``passed`` on zero cases). ``names`` adds checks to list even if the
+    run never got to them.
     """
     stats = data.get("stats") or {}
     cases = stats.get("cases_per_check") or {}
     ran = list(data.get("checks") or [])
-    errored = data.get("verdict") == "error"
+    errored = data.get("verdict") in ("error", "incomplete")
     counts: dict[str, int] = {}
     for v in data.get("violations") or []:
         counts[v.get("check", "?")] = counts.get(v.get("check", "?"), 0) + 1
@@ -33,7 +34,7 @@ def check_outcomes(data: Mapping[str, Any], names: Iterable[str] = ()) -> dict[s
             status = "failed"
         elif errored:
             status = "error"
-        elif name in ran:
+        elif name in ran and int(cases.get(name, 0) or 0) > 0:
             status = "passed"
         else:
             status = "not run"
@@ -70,6 +71,8 @@ def _verdict_line(data: Mapping[str, Any]) -> str:
     if verdict == "failed":
         checks = {v.get("check") for v in data.get("violations") or []}
         return f"FAILED: {n} violation(s) in {len(checks)} check(s)"
+    if verdict == "incomplete":
+        return "INCOMPLETE: the run stopped before it judged everything it planned (see why below)"
     suffix = f" ({n} violation(s) found before that)" if n else ""
     return f"COULD NOT CHECK{' (interrupted)' if data.get('interrupted') else ''}{suffix}"
 
