@@ -183,19 +183,21 @@ def test_run_config_is_frozen() -> None:
 def test_inferred_facts_can_be_overridden_in_pyproject(project: Path) -> None:
     (project / "pyproject.toml").write_text(
         "[tool.dodo-contract]\nseed = 1\n[tool.dodo-contract.inferred]\n"
-        "invalid-status = 400\ndocumented-statuses = [200, 400, 401]\nbusiness-codes = ['OUT_OF_STOCK']\n"
+        "invalid-status = 400\ndocumented-statuses = [200, 400, 401, 422]\nbusiness-codes = ['OUT_OF_STOCK']\n"
     )
     config = resolve_config({}, env={}, cwd=project)
     assert config.contract is not None
     assert config.contract.invalid_status == 400
-    assert config.contract.documented_statuses == frozenset({200, 400, 401})
+    assert config.contract.business_status == 422  # business refusals keep their own status
+    assert config.contract.documented_statuses == frozenset({200, 400, 401, 422})
     assert config.contract.business_codes == frozenset({"OUT_OF_STOCK"})
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("invalid-status = 400", "invalid_status and auth_status must be among documented_statuses"),
+        ("invalid-status = 400", "invalid_status (400) must be among documented_statuses"),
+        ("business-status = 409", "business_status (409) must be among documented_statuses"),
         ("invalid-status = '422'", "invalid-status: must be an integer"),
         ("business-codes = 'X'", "business-codes: must be a list of strs"),
         ("documented-statuses = [200, '401']", "documented-statuses: must be a list of ints"),

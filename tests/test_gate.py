@@ -235,25 +235,41 @@ def test_replay_of_a_non_report_is_a_clear_error(tmp_path: Path) -> None:
     assert "is not a dodo-contract JSON report" in err
 
 
-def test_inferred_overrides_reach_the_engine(tmp_path: Path) -> None:
-    def messages() -> str:
-        return json.dumps(
-            [v["message"] for v in json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())["violations"]]
-        )
+def _readme_example(after: str) -> str:
+    """Return the first ```toml block of the README that follows the sentence ``after``, exactly as written."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rest = readme[readme.index(after) :]
+    return rest.split("```toml\n", 1)[1].split("```", 1)[0]
 
+
+def test_the_readme_example_for_a_server_answering_400_passes_it(tmp_path: Path) -> None:
+    # Schema errors answered 400, business refusals (and prose-rule refusals with their codes) still 422.
+    example = _readme_example("for an implementation that answers schema violations with 400")
+    assert "invalid-status = 400" in example
     with serve_mock(api_key=KEY, seed=1, fault="invalid_as_400") as server:
         argv = ["gate", "--base-url", server.url, "--api-key", KEY, *FAST]
         code, _, _ = _run(argv)
-        before = messages()
-        (tmp_path / "pyproject.toml").write_text(
-            "[tool.dodo-contract.inferred]\ninvalid-status = 400\ndocumented-statuses = [200, 400, 401]\n"
-        )
-        _run(argv)
-        after = messages()
+        before = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+        (tmp_path / "pyproject.toml").write_text(example)
+        after_code, out, err = _run(argv)
     assert code == 1
-    assert "got 400 (INVALID_REQUEST_BODY), expected exactly 422" in before
-    assert "got 400 (" not in after  # the schema violations answered 400 are now right
-    assert "expected exactly 400" in after
+    assert "got 400 (INVALID_REQUEST_BODY), expected exactly 422" in json.dumps(before["violations"])
+    assert (after_code, err) == (0, ""), out
+    after = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+    assert after["stats"]["cases_per_check"]["business_rules_enforced"] > 0  # refusals were judged, at 422
+
+
+def test_business_status_is_its_own_setting(tmp_path: Path) -> None:
+    # invalid-status alone no longer moves what a business refusal must answer: the mock refuses them with 422.
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.dodo-contract.inferred]\nbusiness-status = 409\ndocumented-statuses = [200, 401, 409, 422]\n"
+    )
+    with serve_mock(api_key=KEY, seed=1) as server:
+        code, _, _ = _run(["gate", "--base-url", server.url, "--api-key", KEY, *FAST])
+    data = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+    assert code == 1
+    messages = [v["message"] for v in data["violations"] if v["check"] == "business_rules_enforced"]
+    assert messages and "expected 409" in messages[0]
 
 
 def test_schemathesis_switch_adds_the_fuzzing_phase(faithful: str, tmp_path: Path) -> None:

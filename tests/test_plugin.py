@@ -166,7 +166,9 @@ def test_ini_keys_configure_the_run(broken: str, pytester: pytest.Pytester, monk
 
 def test_xdist_runs_the_engine_once_and_writes_one_report(broken: str, pytester: pytest.Pytester) -> None:
     with fault_server(lambda n, headers, body: PROXY, upstream=broken) as proxy:
-        result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-n", "2"))
+        # One at a time, so the server sees exactly the judged requests (a concurrent run may also have a few
+        # in flight when it stops, discarded): the count then proves one engine run, not one per worker.
+        result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-n", "2", "--dodo-concurrency=1"))
         sent = proxy.requests
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(failed=1, passed=len(CHECKS) - 1)

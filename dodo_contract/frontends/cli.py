@@ -64,6 +64,9 @@ def _build_parser() -> argparse.ArgumentParser:
     g.add_argument("--report-dir", metavar="DIR", default=None)
     g.add_argument("--timeout", type=float, default=None, help="per-request timeout, seconds")
     g.add_argument("--rate-limit", type=float, default=None, help="requests per second")
+    g.add_argument(
+        "--concurrency", type=int, default=None, help="requests in flight at once (default 10; 1: one at a time)"
+    )
     g.add_argument("--allow-live", action="store_true", help="allow Dodo's live host (positive subset only)")
     g.add_argument(
         "--schemathesis",
