@@ -460,3 +460,8 @@ def test_one_server_error_is_one_finding_naming_what_else_it_broke(ctx: CheckCon
     others = [(c, v) for c, v in found if c != "no_server_error"]
     assert fold_server_errors(others) == others  # without no_server_error selected, nothing is folded
     assert fold_server_errors(run_checks(obs(), ctx, tuple(CHECKS))) == []
+
+
+def test_an_integral_float_quantity_is_reflected_as_the_integer(ctx: CheckContext) -> None:
+    sent = {**REQUEST, "product_cart": [{"product_id": "prod_basic", "quantity": 2.0}]}
+    assert request_values_reflected(obs(request=sent), ctx) == []  # the 200 echoes quantity 2
