@@ -128,6 +128,7 @@ class _Run:
         self.total: int | None = None
         self.extra_stats: dict[str, Any] = {}
         self._control_checked = False
+        self._confirming = True  # until a confirmation shows the server is slow on its own
 
     # --- planning ------------------------------------------------------------------------------------------
 
@@ -202,9 +203,10 @@ class _Run:
                         self.on_request(case.kind, case.body)
                     flight.append((case, asyncio.ensure_future(self._attempt(case, concurrent=self.window > 1))))
                 case, task = flight.popleft()
-                got = await task
-                if got.concurrent and self._doubtful(got.raw):
-                    got = await self._confirm(case, flight)
+                got = await self._head(task, flight)
+                if got is None or (got.concurrent and self._confirming and self._doubtful(got.raw)):
+                    await self._go_serial(flight, queue)
+                    got = await self._confirm(case)
                 self._judge(case, got.raw)
         except (asyncio.CancelledError, KeyboardInterrupt):
             self._salvage(flight)  # an interrupt: keep every answer that did arrive
@@ -213,6 +215,38 @@ class _Run:
             for _case, task in flight:
                 task.cancel()
             await asyncio.gather(*(task for _case, task in flight), return_exceptions=True)
+
+    async def _head(self, task: asyncio.Task[_Got], flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> _Got | None:
+        """Wait for the oldest request; None when it is over the latency budget while others are in flight.
+
+        Waiting longer would only measure the queue of a server that serialises requests (or keeps an idle
+        keep-alive connection served while others wait): the request is cancelled and sent again alone.
+        """
+        if not (flight and self.window > 1 and self._confirming):
+            return await task
+        done, _pending = await asyncio.wait({task}, timeout=self.opts.latency_budget_ms / 1000)
+        if done:
+            return task.result()
+        task.cancel()  # it may be queued behind the others on a server that serialises: measure it alone
+        await asyncio.gather(task, return_exceptions=True)
+        return None
+
+    async def _go_serial(self, flight: deque[tuple[Case, asyncio.Task[_Got]]], queue: deque[Case]) -> None:
+        """Go on one request at a time: keep the answers already in (a prefix, in plan order), send the rest later."""
+        if self.window > 1:
+            self.reduced = (
+                f"an answer was slow or missing with up to {self.window} requests in flight: it was sent "
+                "again alone, and the run went on one request at a time"
+            )
+            self.window = 1
+        done = 0
+        while done < len(flight) and flight[done][1].done():
+            done += 1
+        rest = [flight.pop() for _ in range(len(flight) - done)][::-1]
+        for _case, task in rest:
+            task.cancel()
+        await asyncio.gather(*(task for _case, task in rest), return_exceptions=True)
+        queue.extendleft(case for case, _task in reversed(rest))
 
     def _salvage(self, flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> None:
         """Judge, in plan order, the answers already in when the run is interrupted (the run is partial anyway)."""
@@ -234,20 +268,26 @@ class _Run:
             return False
         return raw.status is None or (raw.elapsed_ms or 0.0) > self.opts.latency_budget_ms
 
-    async def _confirm(self, case: Case, flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> _Got:
-        """Send ``case`` again alone, once the requests in flight are done; the run goes on one at a time."""
-        if self.window > 1:
-            self.reduced = (
-                f"an answer was slow or missing with up to {self.window} requests in flight: it was sent "
-                "again alone, and the run went on one request at a time"
-            )
-            self.window = 1
-        if flight:
-            await asyncio.wait([task for _case, task in flight])
-        self.confirm_requests += 1
-        if self.on_request is not None:
-            self.on_request(case.kind, case.body)
-        return await self._attempt(case, concurrent=False)
+    async def _confirm(self, case: Case) -> _Got:
+        """Send ``case`` again alone (nothing else in flight): its answer, not the one queued behind others, counts.
+
+        A first try may still queue behind the burst (a server's accept backlog, connections it keeps open), so a
+        doubtful one is tried once more. If that one is doubtful too, the server is slow by itself: the answer is
+        judged as it is, and no other answer is confirmed.
+        """
+        got = _Got(None, False)
+        for _try in range(2):
+            await self.transport.reset_connections()
+            self.confirm_requests += 1
+            if self.on_request is not None:
+                self.on_request(case.kind, case.body)
+            got = await self._attempt(case, concurrent=False)
+            if not self._doubtful(got.raw):
+                return got
+            # Slow alone too, probably: do not wait the full timeout again.
+            self.transport.timeout = min(self.transport.timeout, max(1.0, 2 * self.opts.latency_budget_ms / 1000))
+        self._confirming = False
+        return got
 
     def _judge(self, case: Case, raw: Raw | None) -> None:
         if case.kind not in ("auth", "canonical"):

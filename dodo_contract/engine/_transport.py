@@ -129,14 +129,27 @@ class Transport:
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Transport:
+        self._client = self._new_client()
+        return self
+
+    def _new_client(self) -> httpx.AsyncClient:
         if self._app is not None:
             transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=self._app, raise_app_exceptions=False)
         else:
             transport = httpx.AsyncHTTPTransport(retries=0)
-        self._client = httpx.AsyncClient(
+        return httpx.AsyncClient(
             transport=transport, timeout=httpx.Timeout(self.timeout), follow_redirects=False, trust_env=False
         )
-        return self
+
+    async def reset_connections(self) -> None:
+        """Close every pooled connection; the next request opens a fresh one.
+
+        A server that handles one connection at a time keeps serving an idle keep-alive connection while a request
+        on another one waits: after sending concurrently, a request meant to be measured alone needs this.
+        """
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = self._new_client()
 
     async def __aexit__(self, *exc: object) -> None:
         if self._client is not None:
