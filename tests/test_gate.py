@@ -282,3 +282,90 @@ def test_schemathesis_switch_adds_the_fuzzing_phase(faithful: str, tmp_path: Pat
         assert (code, err) == (0, "")
         sent[name] = json.loads((folder / "dodo-contract.json").read_text())["stats"]["requests"]
     assert sent["fuzz"] > sent["plain"]
+
+
+# --- replay fails closed ------------------------------------------------------------------------------------
+
+
+def test_replay_with_a_refused_key_exits_2(faithful: str, broken_report: Path) -> None:
+    code, out, err = _run(["replay", str(broken_report), "--base-url", faithful, "--api-key", "sk_test_wrong_key_01"])
+    assert code == 2
+    assert "COULD NOT JUDGE" in out and "the API key was refused" in out
+    assert "failing closed" in err
+
+
+def test_replay_when_nothing_listens_or_answers_exits_2(broken_report: Path) -> None:
+    from _fault_server import HANG, fault_server, free_port
+
+    code, out, _ = _run(
+        ["replay", str(broken_report), "--base-url", f"http://127.0.0.1:{free_port()}", "--api-key", KEY]
+    )
+    assert code == 2
+    assert "COULD NOT JUDGE (no answer" in out
+    with fault_server(lambda n, h, b: HANG) as server:
+        code, out, _ = _run(
+            ["replay", str(broken_report), "--base-url", server.url, "--api-key", KEY, "--timeout", "0.3"]
+        )
+    assert code == 2
+    assert "no answer within 0.3 s" in out
+
+
+def test_replay_of_a_case_that_needs_the_whole_run_is_not_a_pass(broken_report: Path, faithful: str) -> None:
+    data = json.loads(broken_report.read_text())
+    data["violations"] = [{**data["violations"][0], "check": "payment_id_unique"}]
+    report = broken_report.parent / "only-run-level.json"
+    report.write_text(json.dumps(data))
+    code, out, _ = _run(["replay", str(report), "--base-url", faithful, "--api-key", KEY])
+    assert code == 2
+    assert "not replayable on its own" in out
+
+
+def test_replay_never_sends_the_key_to_a_live_report_target(broken_report: Path) -> None:
+    data = json.loads(broken_report.read_text())
+    for target in ("https://live\u3002dodopayments\u3002com", " https://LIVE.dodopayments.com. "):
+        report = broken_report.parent / "live-target.json"
+        report.write_text(json.dumps({**data, "target": target}))
+        code, _, err = _run(["replay", str(report), "--api-key", KEY])
+        assert code == 2
+        assert "refusing to test Dodo's live host" in err
+
+
+def test_replay_of_a_report_without_violations_that_did_not_pass_exits_2(tmp_path: Path) -> None:
+    report = tmp_path / "dodo-contract.json"
+    report.write_text(
+        json.dumps({"tool": "dodo-contract", "target": "http://127.0.0.1:9", "verdict": "incomplete", "violations": []})
+    )
+    code, _, err = _run(["replay", str(report), "--api-key", KEY])
+    assert code == 2
+    assert "nothing can be replayed" in err
+
+
+# --- stale reports, bounds -----------------------------------------------------------------------------------
+
+
+def test_a_run_starts_by_removing_an_earlier_runs_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dodo_contract.reports.report import REPORT_FILES
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for name in REPORT_FILES.values():
+        (folder / name).write_text("PASSED (an earlier run)")
+    (folder / ".dodo-contract.json.abc.tmp").write_text("half")
+    seen: dict[str, bool] = {}
+
+    def spy(config: object, **kwargs: object) -> ContractRun:
+        seen["old reports gone"] = not any((folder / name).exists() for name in REPORT_FILES.values())
+        return ContractRun(verdict="error", errors=("stopped",))
+
+    monkeypatch.setattr(gate, "run_gate", spy)
+    code, _, _ = _run(["gate"])
+    assert code == 2
+    assert seen == {"old reports gone": True}  # gone before the run, not only overwritten after it
+    assert not (folder / ".dodo-contract.json.abc.tmp").exists()
+
+
+def test_max_examples_above_the_maximum_is_a_clear_error(tmp_path: Path) -> None:
+    code, _out, err = _run(["gate", "--max-examples", "100000000"])
+    assert code == 2
+    assert "--max-examples: must be at most 10,000" in err
+    assert not (tmp_path / "reports").exists()

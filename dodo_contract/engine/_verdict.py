@@ -46,6 +46,12 @@ def decide(run: _Run) -> ContractRun:
         errors.append("interrupted before the run finished; the results are partial")
         verdict = "error"
     elif not run.observations:
+        if not run.plan_complete:
+            errors.append(
+                f"planning ran out of the time budget ({run.opts.time_budget_s:g} s) before a request was sent"
+            )
+        elif run.stopped:
+            errors.append(f"no request was answered before the run stopped ({run.stopped})")
         errors = errors or ["no request was sent"]
         verdict = "error"
     elif not answered:

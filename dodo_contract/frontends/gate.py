@@ -354,7 +354,7 @@ def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) ->
     try:
         data = load_report(args.report)
         flags = _flags(args, ("base_url", "api_key", "fixtures", "timeout", "allow_live"))
-        target = str(data.get("target") or "")
+        target = str(data.get("target") or "").strip()
         if not flags["base_url"]:
             if not target.startswith(("http://", "https://")):
                 raise ConfigError(
