@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import socket
@@ -209,10 +210,19 @@ def test_interrupt_returns_a_partial_error_run(concurrency: int, at: int) -> Non
         if len(sent) == at:  # with N in flight, the at-th request goes out once at-N answers were judged
             raise KeyboardInterrupt
 
-    run = run_app(on_request=interrupt, concurrency=concurrency)
+    inner = create_app(api_key=KEY, seed=1)
+
+    async def away(scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+        await asyncio.sleep(0.012)  # not instant, so the window opens
+        await inner(scope, receive, send)
+
+    run = check_implementation(
+        app=away, api_key=KEY, seed=3, max_examples=20, on_request=interrupt, concurrency=concurrency
+    )
     assert run.interrupted
     assert run.verdict == "error"
     assert 0 < run.stats["requests"] < at
+    assert run.stats["most_in_flight"] == concurrency
 
 
 def test_progress_and_check_selection() -> None:

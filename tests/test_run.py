@@ -4,6 +4,7 @@ planning outside the event loop and within the budget, phases only for the selec
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import http.server
 import json
 import threading
@@ -22,11 +23,12 @@ from dodo_contract.engine._plan import Plan, clear_plan_cache, plan_cases
 from dodo_contract.engine.engine import MAX_EXAMPLES, check_implementation
 from dodo_contract.errors import ConfigError
 from dodo_contract.mock.app import create_app, serve_mock
+from dodo_contract.mock.faults import FAULTS
 from dodo_contract.reports.report import report_data
 
 KEY = "sk_test_run_0123456789abcdef"
 # Fields that measure time, or the option itself: everything else must be equal whatever the concurrency.
-_TIMING = {"generated_at", "duration_s", "latency_ms", "elapsed_ms", "concurrency", "received_at"}
+_TIMING = {"generated_at", "duration_s", "latency_ms", "elapsed_ms", "concurrency", "most_in_flight", "received_at"}
 
 
 def _without_timing(value: Any) -> Any:
@@ -41,32 +43,47 @@ def _report(run: Any) -> Any:
     return _without_timing(report_data(run, secrets=[KEY], generated_at="x"))
 
 
+def remote(app: Any, seconds: float = 0.012) -> Any:
+    """``app`` as if it were a few milliseconds away (an instant target gets one request at a time)."""
+
+    async def delayed(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(seconds)
+        await app(scope, receive, send)
+
+    return delayed
+
+
 @pytest.mark.parametrize("fault", [None, "invalid_as_400", "accept_unknown_product"])
 def test_same_seed_same_report_in_process_at_any_concurrency(fault: str | None) -> None:
-    reports = []
+    reports, in_flight = [], []
     for concurrency in (1, 8):
-        app = create_app(api_key=KEY, seed=1, fault=fault)
+        app = remote(create_app(api_key=KEY, seed=1, fault=fault))
         run = check_implementation(app=app, api_key=KEY, seed=5, max_examples=25, concurrency=concurrency)
         reports.append(_report(run))
+        in_flight.append(run.stats["most_in_flight"])
     assert reports[0]["verdict"] == ("passed" if fault is None else "failed")
     assert reports[0] == reports[1]
+    assert in_flight == [1, 8]
 
 
 def test_same_seed_same_report_over_loopback_at_any_concurrency() -> None:
-    reports = []
-    with serve_mock(api_key=KEY, seed=1) as server:
+    reports, in_flight = [], []
+    delayed = dataclasses.replace(FAULTS["slow"], delay=lambda n: 0.012)  # a faithful mock, 12 ms away
+    with serve_mock(api_key=KEY, seed=1, fault=delayed) as server:
         for concurrency in (1, 8):
             run = check_implementation(server.url, api_key=KEY, seed=5, max_examples=25, concurrency=concurrency)
             reports.append(_report(run))
+            in_flight.append(run.stats["most_in_flight"])
     assert reports[0]["verdict"] == "passed"
     assert reports[0] == reports[1]
+    assert in_flight == [1, 8]
 
 
 def test_a_stop_at_case_k_discards_what_was_sent_after_it() -> None:
     # Every 200 breaks the response schema: max_failures stops the run part-way, at the same case each time.
     outcomes = []
     for concurrency in (1, 8):
-        app = create_app(api_key=KEY, seed=1, fault="missing_client_secret")
+        app = remote(create_app(api_key=KEY, seed=1, fault="missing_client_secret"))
         run = check_implementation(
             app=app, api_key=KEY, seed=5, max_examples=25, max_failures=7, concurrency=concurrency
         )
@@ -272,8 +289,16 @@ def test_only_generic_checks_get_every_phase() -> None:
     assert sent == {"auth", "canonical", "business", "invalid", "valid"}
 
 
+def test_an_instant_target_gets_one_request_at_a_time() -> None:
+    # In flight, requests to an app answering in a millisecond only add overhead (bench/bench_concurrency.py).
+    instant = check_implementation(app=create_app(api_key=KEY), api_key=KEY, seed=1, max_examples=5)
+    assert instant.stats["most_in_flight"] == 1
+    away = check_implementation(app=remote(create_app(api_key=KEY)), api_key=KEY, seed=1, max_examples=5)
+    assert away.stats["most_in_flight"] == away.stats["concurrency"] > 1
+
+
 def test_request_digest_and_count_ignore_confirmations_and_discards() -> None:
-    app = create_app(api_key=KEY, seed=1)
+    app = remote(create_app(api_key=KEY, seed=1))
     one = check_implementation(app=app, api_key=KEY, seed=4, max_examples=10, concurrency=1).stats
     many = check_implementation(app=app, api_key=KEY, seed=4, max_examples=10, concurrency=16).stats
     assert (one["requests"], one["request_digest"]) == (many["requests"], many["request_digest"])

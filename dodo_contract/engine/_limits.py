@@ -10,5 +10,5 @@ DEFAULT_MAX_EXAMPLES = 100
 MAX_EXAMPLES = 10_000
 # Requests in flight at once. Ten keeps a target 300 ms away at about 30 requests/s before the rate limit
 # (20/s by default for remote hosts, half of Dodo's documented 40/s burst) paces them; 1 sends one at a time.
-DEFAULT_CONCURRENCY = 10
+DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64

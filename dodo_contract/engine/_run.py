@@ -60,6 +60,7 @@ _SHRINK_TOTAL = 150
 # Checks whose outcome depends on timing or run state, not on the request: shrinking them would chase noise.
 _NOT_SHRUNK = frozenset({"response_received", "latency_budget", "payment_id_unique"})
 _MAX_TEXT = 4096
+_FAST_MS = 10.0  # a target answering faster than this gains nothing from requests in flight
 
 
 Progress = Callable[[int, int | None, str], None]
@@ -113,6 +114,7 @@ class _Run:
         self.shrink_requests = 0
         self.confirm_requests = 0
         self.window = opts.concurrency
+        self.most_in_flight = 0
         self.reduced: str | None = None
         self.digest = hashlib.sha256()
         self.cases: list[Case] = []
@@ -129,6 +131,8 @@ class _Run:
         self.extra_stats: dict[str, Any] = {}
         self._control_checked = False
         self._confirming = True  # until a confirmation shows the server is slow on its own
+        self._alone: deque[float] = deque(maxlen=3)  # latencies of the last answers sent alone
+        self._opened = False  # the window opens once answers sent alone show the target is not instant
 
     # --- planning ------------------------------------------------------------------------------------------
 
@@ -197,13 +201,17 @@ class _Run:
         flight: deque[tuple[Case, asyncio.Task[_Got]]] = deque()
         try:
             while not self.stopped and (queue or flight):
-                while queue and len(flight) < self.window:
+                window = self._open()
+                while queue and len(flight) < window:
                     case = queue.popleft()
                     if self.on_request is not None:
                         self.on_request(case.kind, case.body)
-                    flight.append((case, asyncio.ensure_future(self._attempt(case, concurrent=self.window > 1))))
+                    flight.append((case, asyncio.ensure_future(self._attempt(case, concurrent=window > 1))))
+                self.most_in_flight = max(self.most_in_flight, len(flight))
                 case, task = flight.popleft()
                 got = await self._head(task, flight)
+                if got is not None and not got.concurrent and got.raw is not None and got.raw.elapsed_ms is not None:
+                    self._alone.append(got.raw.elapsed_ms)
                 if got is None or (got.concurrent and self._confirming and self._doubtful(got.raw)):
                     await self._go_serial(flight, queue)
                     got = await self._confirm(case)
@@ -216,13 +224,23 @@ class _Run:
                 task.cancel()
             await asyncio.gather(*(task for _case, task in flight), return_exceptions=True)
 
+    def _open(self) -> int:
+        """Return how many requests may be in flight now: 1 until three answers sent alone took over 10 ms each.
+
+        Against a target that answers within a few milliseconds (the in-process app, a loopback server in this
+        very process) requests in flight only add overhead; a target further away gets the whole window.
+        """
+        if self.window > 1 and not self._opened:
+            self._opened = len(self._alone) >= 3 and min(self._alone) >= _FAST_MS
+        return self.window if self._opened else 1
+
     async def _head(self, task: asyncio.Task[_Got], flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> _Got | None:
         """Wait for the oldest request; None when it is over the latency budget while others are in flight.
 
         Waiting longer would only measure the queue of a server that serialises requests (or keeps an idle
         keep-alive connection served while others wait): the request is cancelled and sent again alone.
         """
-        if not (flight and self.window > 1 and self._confirming):
+        if not (flight and self._confirming):
             return await task
         done, _pending = await asyncio.wait({task}, timeout=self.opts.latency_budget_ms / 1000)
         if done:

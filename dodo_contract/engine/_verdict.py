@@ -172,6 +172,7 @@ def _stats(run: _Run, covered: list[str], missing: list[str]) -> dict[str, Any]:
         "retries_429": run.retries_429,
         "rate_limit": run.transport.rate_limit,
         "concurrency": run.opts.concurrency,
+        "most_in_flight": run.most_in_flight,
         "concurrency_reduced": run.reduced,
         "confirm_requests": run.confirm_requests,
         "request_digest": run.digest.hexdigest(),

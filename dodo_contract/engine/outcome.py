@@ -99,7 +99,7 @@ class ContractRun:
     (judged), ``planned_requests``, ``cases_per_check`` (requests each check judged), ``cases_per_rule``,
     ``rule_coverage`` (``covered``, ``missing``, ``ratio``), ``business_refusals``, ``status_counts``,
     ``latency_ms`` (``p50``, ``p99``, ``max``), ``duration_s``, ``stopped`` (why the run stopped early, or None),
-    ``concurrency``, ``concurrency_reduced``, ``request_digest``.
+    ``concurrency``, ``most_in_flight``, ``concurrency_reduced``, ``request_digest``.
     """
 
     verdict: Verdict
