@@ -303,3 +303,10 @@ def test_request_digest_and_count_ignore_confirmations_and_discards() -> None:
     many = check_implementation(app=app, api_key=KEY, seed=4, max_examples=10, concurrency=16).stats
     assert (one["requests"], one["request_digest"]) == (many["requests"], many["request_digest"])
     assert json.dumps(one["cases_per_check"]) == json.dumps(many["cases_per_check"])
+
+
+def test_invalid_findings_quote_the_validator_on_their_rule() -> None:
+    run = check_implementation(app=create_app(api_key=KEY, fault="accept_bad_country_case"), api_key=KEY, seed=1)
+    (finding,) = [f for f in run.violations if f.rule == "billing.country.enum"]
+    assert 'got 200, expected exactly 422: /billing/country: "us" is not one of the 249' in finding.message
+    assert '(did you mean "US"?)' in finding.message
