@@ -233,3 +233,33 @@ def test_a_lone_surrogate_in_an_answer_never_shows_the_key_in_the_pytest_log(
     assert "\\ud800" in json.dumps(data)  # the surrogate reached a finding, written as text
     judged = data["stats"]["requests"] + data["stats"]["shrink_requests"] + data["stats"]["confirm_requests"]
     assert judged <= received < judged + 20  # one engine run (plus a few discarded in flight), not one per item
+
+
+def test_a_bad_option_quoting_the_key_does_not_show_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A key pasted into the URL by mistake: the message that rejects the URL quotes it, redacted.
+    monkeypatch.chdir(tmp_path)
+    for argv in (
+        ["gate", "--base-url", f"http://[zz]/{KEY}", "--api-key", KEY],
+        ["replay", str(tmp_path), "--base-url", f"http://[zz]/{KEY}", "--api-key", KEY],
+    ):
+        if argv[0] == "replay":
+            (tmp_path / "dodo-contract.json").write_text('{"tool": "dodo-contract", "violations": [], "target": ""}')
+        out, err = io.StringIO(), io.StringIO()
+        assert main(argv, stdout=out, stderr=err) == 2
+        _assert_no_fragment({"stdout": out.getvalue() or "-", "stderr": err.getvalue()})
+
+
+def test_an_internal_error_while_reporting_is_one_redacted_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dodo_contract.frontends.gate as gate_module
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError(f"renderer bug near {KEY}")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gate_module, "format_summary", broken)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["gate", "--max-examples", "1", "--seed", "1"], stdout=out, stderr=err) == 2
+    assert "internal error in dodo-contract: RuntimeError" in err.getvalue()
+    assert "Traceback" not in err.getvalue()

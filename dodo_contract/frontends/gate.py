@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..engine.outcome import ContractRun
 from ..errors import REDACTED, ConfigError, DodoContractError, Secret, Violation, escape_surrogates, redact
 from ..reports.report import clear_reports, format_summary, load_report, report_data, write_reports
-from .config import RunConfig, resolve_config
+from .config import API_KEY_ENV, RunConfig, resolve_config
 
 if TYPE_CHECKING:
     from ..engine._transport import AuthMode
@@ -209,13 +209,33 @@ def _sigterm_as_sigint() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _candidate_keys(args: argparse.Namespace) -> list[str]:
+    """Every value that may be the key before the options are resolved (a bad option's message may quote it)."""
+    import os
+
+    values = [getattr(args, "api_key", None), *(os.environ.get(name) for name in API_KEY_ENV)]
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
 def run_gate_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
-    """Run ``dodo-contract gate``: resolve options, judge, write the four reports, print a summary."""
+    """Run ``dodo-contract gate``: resolve options, judge, write the four reports, print a summary.
+
+    Whatever goes wrong ends in one redacted line on stderr and exit 2, never a traceback.
+    """
     try:
         config = resolve_config(_flags(args, _GATE_FLAGS))
     except ConfigError as exc:
-        print(f"dodo-contract gate: {exc}", file=err)
+        print(redact(f"dodo-contract gate: {exc}", _candidate_keys(args)), file=err)
         return EXIT_ERROR
+    try:
+        return _gate(config, out=out, err=err)
+    except Exception as exc:  # fail closed: a bug in writing or printing must not print frames or the key
+        message = f"dodo-contract gate: internal error in dodo-contract: {type(exc).__name__}: {exc}"
+        print(escape_surrogates(redact(message, config.secrets)), file=err)
+        return EXIT_ERROR
+
+
+def _gate(config: RunConfig, *, out: TextIO, err: TextIO) -> int:
     keys = config.secrets
     try:
         clear_reports(config.report_dir)  # an earlier run's PASSED must never pass for this run's
@@ -363,8 +383,17 @@ def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) ->
             flags["base_url"] = target
         config = resolve_config(flags)  # the live-host guard judges the report's target like any --base-url
     except ConfigError as exc:
-        print(f"dodo-contract replay: {exc}", file=err)
+        print(redact(f"dodo-contract replay: {exc}", _candidate_keys(args)), file=err)
         return EXIT_ERROR
+    try:
+        return _replay(args, data, config, out=out, err=err)
+    except Exception as exc:  # fail closed, one redacted line
+        message = f"dodo-contract replay: internal error in dodo-contract: {type(exc).__name__}: {exc}"
+        print(escape_surrogates(redact(message, config.secrets)), file=err)
+        return EXIT_ERROR
+
+
+def _replay(args: argparse.Namespace, data: Mapping[str, Any], config: RunConfig, *, out: TextIO, err: TextIO) -> int:
     findings = list(data["violations"])
     if args.case is not None:
         if not 0 <= args.case < len(findings):

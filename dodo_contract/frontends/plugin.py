@@ -86,7 +86,13 @@ def _run_config(config: pytest.Config) -> RunConfig:
                 flags, flag_names=_FLAGS, ini=ini, cwd=config.invocation_params.dir
             )
         except ConfigError as exc:
-            raise pytest.UsageError(f"dodo-contract: {exc}") from None
+            import os
+
+            from .config import API_KEY_ENV
+
+            maybe = [flags.get("api_key"), ini.get("api_key"), *(os.environ.get(n) for n in API_KEY_ENV)]
+            keys = [k.strip() for k in maybe if isinstance(k, str) and k.strip()]
+            raise pytest.UsageError(redact(f"dodo-contract: {exc}", keys)) from None
     return config.stash[_config_key]
 
 
