@@ -310,3 +310,19 @@ def test_invalid_findings_quote_the_validator_on_their_rule() -> None:
     (finding,) = [f for f in run.violations if f.rule == "billing.country.enum"]
     assert 'got 200, expected exactly 422: /billing/country: "us" is not one of the 249' in finding.message
     assert '(did you mean "US"?)' in finding.message
+
+
+def test_the_schemathesis_phase_stops_planning_at_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dodo_contract.engine import _schemathesis
+
+    def slow_planner(seed: int, n: int, *, stop: Any) -> list[Any]:
+        while not stop():  # Schemathesis draws about 100 bodies/s: a big max_examples outlasts any budget
+            time.sleep(0.01)
+        return []
+
+    monkeypatch.setattr(_schemathesis, "plan_schemathesis", slow_planner)
+    run = check_implementation(
+        app=create_app(api_key=KEY), api_key=KEY, seed=1, max_examples=1, schemathesis=True, time_budget_s=4
+    )
+    assert run.verdict == "incomplete"
+    assert any("Schemathesis phase ran out of the time budget" in e for e in run.errors)
