@@ -4,14 +4,14 @@ Requests go out up to ``opts.concurrency`` at a time, in plan order, but answers
 order: checks that keep run state (``payment_id_unique``, the new-customer memory of ``request_values_reflected``)
 see the same sequence whatever the concurrency. When a stop condition fires at case k, whatever was sent after
 k is cancelled or discarded, so ``stats["requests"]``, the request digest and the findings equal a serial run's.
-``_verdict.decide`` turns the state into a ``ContractRun``.
+``_shrink.shrink_all`` then shrinks the findings, one request at a time; ``_verdict.decide`` turns the state into a
+``ContractRun``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..checks.core import NOT_JSON, CheckContext, Observation, fold_server_errors, judges, run_checks
 from ..errors import REDACTED, Violation
 from ..validation.validator import parse_json
-from ._plan import PHASES, Case, Stop, encode, plan_cases, shrink_candidates, still_qualifies
+from ._plan import PHASES, Case, Stop, plan_cases
 from ._transport import BudgetExhausted, Raw, Transport, redact_json
 from .outcome import ContractRun, Exchange, Finding
 
@@ -55,10 +55,6 @@ def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
     )
 
 
-_SHRINK_PER_FINDING = 25
-_SHRINK_TOTAL = 150
-# Checks whose outcome depends on timing or run state, not on the request: shrinking them would chase noise.
-_NOT_SHRUNK = frozenset({"response_received", "latency_budget", "payment_id_unique"})
 _MAX_TEXT = 4096
 _FAST_MS = 10.0  # a target answering faster than this gains nothing from requests in flight
 
@@ -193,7 +189,9 @@ class _Run:
 
                 await run_schemathesis_phase(self)
             if not self.halt:
-                await self._shrink_all()
+                from ._shrink import shrink_all
+
+                await shrink_all(self)
 
     async def _send_all(self, cases: Sequence[Case]) -> None:
         """Send ``cases`` with up to ``self.window`` in flight; judge each answer in order; stop when told to."""
@@ -416,63 +414,6 @@ class _Run:
     def _redact(self, text: str) -> str:
         return self.transport.redact(text)
 
-    # --- shrinking (serial) --------------------------------------------------------------------------------
-
-    async def _shrink_all(self) -> None:
-        if (self.stopped or "").startswith(("time", "rate")) or self.stalls >= self.opts.settings.stall_limit:
-            return
-        for key, (_finding, case, _violation) in list(self.findings.items()):
-            if case is None or key[0] in _NOT_SHRUNK or case.kind not in ("valid", "invalid"):
-                continue
-            if case.payload is None or _decode(case.body) != case.payload:
-                continue
-            if self.shrink_requests >= _SHRINK_TOTAL or time.monotonic() >= self.deadline:
-                return
-            await self._shrink(key, case)
-
-    async def _exchange(self, case: Case) -> tuple[Observation, Raw] | None:
-        got = await self._attempt(case, concurrent=False)
-        if got.raw is None or got.raw.status == 429:
-            return None
-        return observe(case, got.raw, secrets=[self.opts.api_key]), got.raw
-
-    async def _shrink(self, key: tuple[str, str], case: Case) -> None:
-        check, rule = key
-        best = case
-        attempts = 0
-        improved = True
-        while improved and attempts < _SHRINK_PER_FINDING:
-            improved = False
-            for candidate in shrink_candidates(best.payload):
-                if attempts >= _SHRINK_PER_FINDING or self.shrink_requests >= _SHRINK_TOTAL:
-                    return
-                if not still_qualifies(candidate, case):
-                    continue
-                attempts += 1
-                self.shrink_requests += 1
-                trial = Case(
-                    case.kind, encode(candidate), candidate, case.label, case.rule, case.pointer, case.auth, case.reason
-                )
-                got = await self._exchange(trial)
-                if got is None:
-                    return
-                obs, raw = got
-                scratch = CheckContext(self.ctx.fixtures, self.ctx.settings, self.ctx.latency_budget_ms)
-                hit = next((v for c, v in self._checks(obs, scratch) if c == check and v.rule == rule), None)
-                if hit is not None:
-                    label = f"{case.label} (shrunk)"
-                    finding = Finding(
-                        check,
-                        hit,
-                        self._exchange_record(trial, obs, raw),
-                        self.transport.curl(trial.body, "key"),
-                        label,
-                    )
-                    self.findings[key] = (finding, trial, hit)
-                    best = trial
-                    improved = True
-                    break
-
     # --- verdict -------------------------------------------------------------------------------------------
 
     def result(self) -> ContractRun:
@@ -483,10 +424,3 @@ class _Run:
     def phases_sent(self) -> dict[str, int]:
         """Return requests judged per phase, in sending order (planned phases, and any that sent something)."""
         return {k: self.sent[k] for k in PHASES if k in self.planned or self.sent[k]}
-
-
-def _decode(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
