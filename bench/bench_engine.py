@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from dodo_contract.contract.schemas import openapi_path
-from dodo_contract.engine._plan import _plan_cached
+from dodo_contract.engine._plan import clear_plan_cache
 from dodo_contract.engine.engine import check_implementation
 from dodo_contract.mock.app import create_app, serve_mock
 
@@ -28,7 +28,7 @@ SCHEMATHESIS = ROOT / ".venv" / "bin" / "schemathesis"
 
 
 def _engine(n: int, seed: int, **target: object) -> tuple[int, float, str, int]:
-    _plan_cached.cache_clear()  # each measurement includes generating its requests
+    clear_plan_cache()  # each measurement includes generating its requests
     start = time.perf_counter()
     run = check_implementation(max_examples=n, seed=seed, **target)  # type: ignore[arg-type]
     wall = time.perf_counter() - start

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "FRAGMENT_LENGTH",
+    "MIN_KEY_LENGTH",
     "REDACTED",
     "ConfigError",
     "ContractViolation",
     "DodoContractError",
+    "Secret",
     "Violation",
     "escape_pointer_token",
+    "escape_surrogates",
     "join_pointer",
     "pointer_sort_key",
     "redact",
@@ -96,11 +103,84 @@ class ContractViolation(DodoContractError, AssertionError):
 
 
 REDACTED = "***REDACTED***"
+FRAGMENT_LENGTH = 12  # a run of this many consecutive characters of a key is redacted as the key itself
+MIN_KEY_LENGTH = 8  # shorter keys are refused: they cannot be real, and would match ordinary text
+_MIN_REDACTED = 4  # shorter secrets are ignored by redact(): masking them would mangle every text
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Secret(str):
+    """A string whose ``repr`` never shows its value (for holders of the API key: tracebacks print reprs)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Secret({REDACTED!r})"
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret (API keys) in ``text`` with ``***REDACTED***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
+    """Replace each secret (API keys) in ``text`` with ``***REDACTED***``, in any case, and its fragments too.
+
+    A fragment is any run of at least ``min(len(secret), FRAGMENT_LENGTH)`` consecutive characters of a secret
+    (case-insensitive): a server that echoes part of the key, or a cut that keeps 36 of its 37 characters, leaves
+    nothing usable. Overlapping and adjacent matches merge into one ``***REDACTED***``. A secret's JSON-escaped
+    spelling is matched too. Secrets shorter than 4 characters are ignored. The cost is one case-fold of ``text``
+    and one C-speed ``str.find`` pass per distinct fragment, so multi-megabyte texts stay fast.
+    """
+    keys = tuple(sorted({s for s in secrets if s and len(s) >= _MIN_REDACTED}))
+    if not keys or not text:
+        return text
+    return _redactor(keys)(text)
+
+
+def _fold(text: str) -> str:
+    folded = text.lower()
+    if len(folded) == len(text):
+        return folded
+    # A few characters lower-case to two (e.g. U+0130): fold ASCII only, so positions still line up.
+    return text.translate(_ASCII_LOWER)
+
+
+@lru_cache(maxsize=16)
+def _redactor(keys: tuple[str, ...]) -> Callable[[str], str]:
+    grams: set[str] = set()
+    for key in keys:
+        for spelling in {key, json.dumps(key)[1:-1]}:
+            low = _fold(spelling)
+            n = min(len(low), FRAGMENT_LENGTH)
+            grams.update(low[i : i + n] for i in range(len(low) - n + 1))
+
+    def apply(text: str) -> str:
+        low = _fold(text)
+        spans: list[tuple[int, int]] = []
+        for gram in grams:
+            at = low.find(gram)
+            while at != -1:
+                spans.append((at, at + len(gram)))
+                at = low.find(gram, at + 1)
+        if not spans:
+            return text
+        spans.sort()
+        out: list[str] = []
+        done = 0
+        start, end = spans[0]
+        for s, e in spans[1:]:
+            if s <= end:  # overlapping or adjacent: one longer match
+                end = max(end, e)
+                continue
+            out += [text[done:start], REDACTED]
+            done, (start, end) = end, (s, e)
+        out += [text[done:start], REDACTED, text[end:]]
+        return "".join(out)
+
+    return apply
+
+
+def escape_surrogates(text: str) -> str:
+    """Return ``text`` with each lone surrogate (unencodable in UTF-8) written as the six characters ``\\udXXX``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text

@@ -221,7 +221,7 @@ def test_invalid_request_rejected(ctx: CheckContext, status: int, ok: bool) -> N
 
 
 def test_invalid_request_rejected_follows_settings(ctx: CheckContext) -> None:
-    ctx.settings = ContractSettings(invalid_status=400, documented_statuses=frozenset({200, 400, 401}))
+    ctx.settings = ContractSettings(invalid_status=400, documented_statuses=frozenset({200, 400, 401, 422}))
     assert invalid_request_rejected(obs("invalid", status=400, rule="x"), ctx) == []
     assert rules(invalid_request_rejected(obs("invalid", status=422, rule="x"), ctx)) == ["x"]
 
@@ -353,8 +353,8 @@ def test_business_rules_enforced_leaves_other_findings_to_other_checks(ctx: Chec
 
 def test_business_rules_enforced_follows_settings(ctx: CheckContext) -> None:
     ctx.settings = ContractSettings(
-        invalid_status=400,
-        documented_statuses=frozenset({200, 400, 401}),
+        business_status=400,
+        documented_statuses=frozenset({200, 400, 401, 422}),
         business_codes=frozenset({"CUSTOM_REFUSAL"}),
     )
     assert business_rules_enforced(business(**err("CUSTOM_REFUSAL", 400)), ctx) == []
@@ -390,3 +390,78 @@ def test_fixture_request_may_be_refused_below_the_minimum_charge_only() -> None:
 
     assert refused("free") == []
     assert [v.rule for v in refused("paid")] == ["fixture.refused"]
+
+
+# --- business_status, judged cases, one finding per server error, cut bodies, the validator's reason -------------
+
+
+def test_business_refusals_keep_their_own_status_when_invalid_status_changes(ctx: CheckContext) -> None:
+    ctx.settings = ContractSettings(invalid_status=400, documented_statuses=frozenset({200, 400, 401, 422}))
+    # A business refusal stays 422 ...
+    assert business_rules_enforced(business(**err("NOT_FOUND")), ctx) == []
+    assert valid_request_accepted(obs(**err("NO_ELIGIBLE_PAYMENT_METHODS")), ctx) == []
+    # ... a schema error of a valid request at the new status is "refused as invalid" ...
+    assert rules(valid_request_accepted(obs(**err("INVALID_REQUEST_BODY", 400)), ctx)) == ["valid.rejected_as_invalid"]
+    # ... and a prose rule refused with its documented business code is a refusal too.
+    assert (
+        invalid_request_rejected(obs("invalid", rule="product_cart.minItems", **err("PRODUCT_CART_EMPTY")), ctx) == []
+    )
+    schema_422 = obs("invalid", rule="billing.country.enum", **err("INVALID_REQUEST_BODY"))
+    assert rules(invalid_request_rejected(schema_422, ctx)) == ["billing.country.enum"]
+
+
+def test_error_body_checks_judge_the_business_status_too(ctx: CheckContext) -> None:
+    ctx.settings = ContractSettings(business_status=409, documented_statuses=frozenset({200, 401, 409, 422}))
+    wrong_shape = obs(status=409, body={"error": "nope"})
+    assert rules(error_schema_conformance(wrong_shape, ctx)) == ["error.code.required", "error.message.required"]
+    assert rules(error_code_documented(obs(**err("MADE_UP", 409)), ctx)) == ["error.code.documented"]
+
+
+def test_invalid_request_message_carries_the_validators_reason(ctx: CheckContext) -> None:
+    reason = '/billing/country: not one of the 249 ISO 3166-1 alpha-2 codes (did you mean "US"?) [enum]'
+    case = obs("invalid", rule="billing.country.enum", label='set /billing/country to "us"', reason=reason)
+    (found,) = invalid_request_rejected(case, ctx)
+    assert found.message.startswith('invalid request (set /billing/country to "us") got 200, expected exactly 422')
+    assert found.message.endswith(reason)
+
+
+def test_a_body_cut_at_the_cap_is_a_violation(ctx: CheckContext) -> None:
+    assert rules(response_received(obs(body=NOT_JSON, truncated=True), ctx)) == ["response.too_large"]
+
+
+def test_judges_counts_only_what_a_check_can_see(ctx: CheckContext) -> None:
+    from dodo_contract.checks.core import judges
+
+    refused = obs(**err("NOT_FOUND"))
+    assert judges("valid_request_accepted", refused, ctx)
+    assert not judges("response_schema_conformance", refused, ctx)  # no 200 body to judge
+    assert not judges("discount_applied", obs(), ctx)  # no fixture discount code sent
+    with_code = {**REQUEST, "discount_code": default_fixtures().discounts[0].code}
+    assert judges("discount_applied", obs(request=with_code), ctx)
+    assert not judges("no_server_error", obs(status=None, error_kind="timeout"), ctx)
+    assert judges("response_received", obs(status=None, error_kind="timeout"), ctx)
+    assert not judges("auth_required", obs(), ctx)  # a valid request is not the auth probe
+    for name in CHECKS:  # a check never judges a kind it does not apply to
+        for kind in ("auth", "canonical", "invalid", "valid", "fuzz", "business"):
+            if kind not in APPLIES_TO[name]:
+                assert not judges(name, replace(obs(), kind=kind), ctx)  # type: ignore[arg-type]
+
+
+def test_one_server_error_is_one_finding_naming_what_else_it_broke(ctx: CheckContext) -> None:
+    from dodo_contract.checks.core import fold_server_errors
+
+    crash = obs(**err("INTERNAL_SERVER_ERROR", 500))
+    found = run_checks(crash, ctx, tuple(CHECKS))
+    assert len(found) > 1  # without folding, several checks fire on the same 500
+    (folded,) = fold_server_errors(found)
+    assert folded[0] == "no_server_error"
+    assert "also broke: " in folded[1].message
+    assert "valid_request_accepted (valid.status)" in folded[1].message
+    others = [(c, v) for c, v in found if c != "no_server_error"]
+    assert fold_server_errors(others) == others  # without no_server_error selected, nothing is folded
+    assert fold_server_errors(run_checks(obs(), ctx, tuple(CHECKS))) == []
+
+
+def test_an_integral_float_quantity_is_reflected_as_the_integer(ctx: CheckContext) -> None:
+    sent = {**REQUEST, "product_cart": [{"product_id": "prod_basic", "quantity": 2.0}]}
+    assert request_values_reflected(obs(request=sent), ctx) == []  # the 200 echoes quantity 2

@@ -183,19 +183,21 @@ def test_run_config_is_frozen() -> None:
 def test_inferred_facts_can_be_overridden_in_pyproject(project: Path) -> None:
     (project / "pyproject.toml").write_text(
         "[tool.dodo-contract]\nseed = 1\n[tool.dodo-contract.inferred]\n"
-        "invalid-status = 400\ndocumented-statuses = [200, 400, 401]\nbusiness-codes = ['OUT_OF_STOCK']\n"
+        "invalid-status = 400\ndocumented-statuses = [200, 400, 401, 422]\nbusiness-codes = ['OUT_OF_STOCK']\n"
     )
     config = resolve_config({}, env={}, cwd=project)
     assert config.contract is not None
     assert config.contract.invalid_status == 400
-    assert config.contract.documented_statuses == frozenset({200, 400, 401})
+    assert config.contract.business_status == 422  # business refusals keep their own status
+    assert config.contract.documented_statuses == frozenset({200, 400, 401, 422})
     assert config.contract.business_codes == frozenset({"OUT_OF_STOCK"})
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("invalid-status = 400", "invalid_status and auth_status must be among documented_statuses"),
+        ("invalid-status = 400", "invalid_status (400) must be among documented_statuses"),
+        ("business-status = 409", "business_status (409) must be among documented_statuses"),
         ("invalid-status = '422'", "invalid-status: must be an integer"),
         ("business-codes = 'X'", "business-codes: must be a list of strs"),
         ("documented-statuses = [200, '401']", "documented-statuses: must be a list of ints"),
@@ -216,3 +218,86 @@ def test_schemathesis_switch_from_flag_env_and_pyproject(project: Path) -> None:
     assert resolve_config({}, env={}, cwd=project).schemathesis is True
     with pytest.raises(ConfigError, match="DODO_CONTRACT_SCHEMATHESIS"):
         resolve_config({}, env={env_name("schemathesis"): "sometimes"}, cwd=project)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("tool = 5", "'tool' must be a table"),
+        ('tool = "dodo"', "'tool' must be a table"),
+        ("[tool]\ndodo-contract = 5", "[tool.dodo-contract] must be a table, got int"),
+        ("[tool]\ndodo-contract = [1, 2]", "[tool.dodo-contract] must be a table, got an array"),
+        ("[tool.dodo-contract]\ninferred = 5", "[tool.dodo-contract.inferred] must be a table, got int"),
+        ("[tool.dodo-contract]\ntimeout = [1]", "timeout: must be a number > 0"),
+        ("[tool.dodo-contract]\nmax-examples = [1]", "max-examples: must be an integer >= 1"),
+        ("[tool.dodo-contract]\nmax-examples = 10001", "max-examples: must be at most 10,000"),
+        ("[tool.dodo-contract]\nconcurrency = 0", "concurrency: must be an integer >= 1"),
+        ("[tool.dodo-contract]\nconcurrency = 65", "concurrency: must be at most 64"),
+        ("[tool.dodo-contract]\nseed = 1.5", "seed: must be an integer >= 0"),
+        ("[tool.dodo-contract]\nseed = 1979-05-27", "seed: must be an integer >= 0"),
+        ("[tool.dodo-contract]\nbase-url = 5", "base-url: must be a string"),
+        ("[tool.dodo-contract]\nbase-url = 'http://[zz]/'", "base-url: is not a URL the HTTP client can use"),
+        ("[tool.dodo-contract]\nallow-live = 5", "allow-live: must be true or false"),
+        ("[tool.dodo-contract]\nreport-dir = {a = 1}", "report-dir: must be a string"),
+        ("[tool.dodo-contract]\nreport-dir = '~no_such_user_dodo/r'", "report-dir: not a usable path"),
+        ("[tool.dodo-contract.inferred]\nexpires-on-skew-s = nan", "expires-on-skew-s: must be a finite number"),
+        ("[tool.dodo-contract.inferred]\nsuccess-floor = 2", "success_floor must be within 0..1"),
+        ("[tool.dodo-contract.inferred]\nbusiness-status = 5000", "business_status: must be an HTTP status"),
+        ("[tool.dodo-contract.inferred]\ndocumented-statuses = [200, 401, 422, 1000]", "must be HTTP statuses"),
+        ("[tool.dodo-contract.inferred]\nstall-limit = '3'", "stall-limit: must be an integer"),
+    ],
+)
+def test_type_confusions_in_pyproject_are_clear_errors(project: Path, body: str, message: str) -> None:
+    (project / "pyproject.toml").write_text(body + "\n")
+    with pytest.raises(ConfigError) as info:
+        resolve_config({}, env={}, cwd=project)
+    assert message in str(info.value)
+    assert "pyproject.toml" in str(info.value)
+
+
+def test_type_confusions_reach_the_gate_as_exit_2_without_a_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from dodo_contract.frontends.cli import main
+
+    monkeypatch.chdir(project)
+    for body in ("tool = 5", "[tool.dodo-contract]\ninferred = 5", "[tool.dodo-contract]\ntimeout = [1]"):
+        (project / "pyproject.toml").write_text(body + "\n")
+        err = io.StringIO()
+        assert main(["gate"], stdout=io.StringIO(), stderr=err) == 2
+        assert "Traceback" not in err.getvalue() and err.getvalue().count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "expected"),
+    [
+        ({"api_key": "short"}, {}, "--api-key: the API key is too short (5 characters, at least 8)"),
+        ({"max_examples": "99999999"}, {}, "--max-examples: must be at most 10,000"),
+        ({"max_examples": "9" * 5000}, {}, "--max-examples: must be an integer >= 1"),
+        ({}, {env_name("concurrency"): "many"}, "env DODO_CONTRACT_CONCURRENCY: must be an integer >= 1"),
+    ],
+)
+def test_bounds_and_short_keys(project: Path, flags: dict[str, object], env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_config(flags, env=env, cwd=project)
+    assert expected in str(info.value)
+    assert "short" not in str(info.value).replace("too short", "")  # the key itself is never echoed
+
+
+def test_concurrency_from_every_layer(project: Path) -> None:
+    assert resolve_config({}, env={}, cwd=project).concurrency is None  # the engine's default
+    assert resolve_config({"concurrency": "3"}, env={}, cwd=project).concurrency == 3
+    assert resolve_config({}, env={env_name("concurrency"): "4"}, cwd=project).concurrency == 4
+    assert resolve_config({}, env={}, ini={"concurrency": "5"}, cwd=project).concurrency == 5
+    _pyproject(project, "concurrency = 6")
+    assert resolve_config({}, env={}, cwd=project).concurrency == 6
+
+
+def test_the_key_is_held_as_a_secret(project: Path) -> None:
+    from dodo_contract.errors import Secret
+
+    config = resolve_config({"api_key": KEY}, env={}, cwd=project)
+    assert isinstance(config.api_key, Secret)
+    assert KEY not in repr(config.api_key)

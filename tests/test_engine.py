@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import socket
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from dodo_contract import ConfigError
+from dodo_contract.checks.core import CHECKS
 from dodo_contract.contract.fixtures import default_fixtures, load_fixtures
 from dodo_contract.contract.schemas import payment_method_types
 from dodo_contract.engine._plan import business_requests, shrink_candidates
@@ -123,7 +125,9 @@ def test_wrong_key_everywhere_is_an_error() -> None:
 def test_loopback_server_and_stalls_stop_the_run() -> None:
     slow = FAULTS["slow"].with_delay(1.0)
     with serve_mock(api_key=KEY, fault=slow, seed=1) as server:
-        run = check_implementation(server.url, api_key=KEY, max_examples=20, seed=1, timeout=0.3)
+        # One at a time: this fault stalls every fifth *arrival*, and a concurrent run re-sends a stalled case
+        # alone (a later arrival) before counting it; test_stalls_stop_a_concurrent_run covers that case.
+        run = check_implementation(server.url, api_key=KEY, max_examples=20, seed=1, timeout=0.3, concurrency=1)
     assert run.verdict == "failed"
     assert "response_received" in {f.check for f in run.violations}
     assert run.stats["stopped"]
@@ -145,7 +149,9 @@ def test_api_key_never_leaks() -> None:
         )
         await send({"type": "http.response.body", "body": body})
 
-    run = check_implementation(app=echo_key, api_key=KEY, max_examples=3, seed=1)
+    # Without the auth probe the first (and, a 500 being one finding, only) exchange recorded carries the key.
+    keyed = [name for name in CHECKS if name != "auth_required"]
+    run = check_implementation(app=echo_key, api_key=KEY, max_examples=3, seed=1, checks=keyed)
     assert run.verdict in ("failed", "error")
     dumped = json.dumps(run.to_dict())
     assert KEY not in dumped
@@ -195,18 +201,28 @@ def test_429_is_retried_after_retry_after_and_a_persistent_one_is_reported() -> 
     assert any("429" in e for e in stuck.errors)
 
 
-def test_interrupt_returns_a_partial_error_run() -> None:
+@pytest.mark.parametrize(("concurrency", "at"), [(1, 10), (10, 30)])
+def test_interrupt_returns_a_partial_error_run(concurrency: int, at: int) -> None:
     sent: list[bytes] = []
 
     def interrupt(kind: str, body: bytes) -> None:
         sent.append(body)
-        if len(sent) == 10:
+        if len(sent) == at:  # with N in flight, the at-th request goes out once at-N answers were judged
             raise KeyboardInterrupt
 
-    run = run_app(on_request=interrupt)
+    inner = create_app(api_key=KEY, seed=1)
+
+    async def away(scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+        await asyncio.sleep(0.012)  # not instant, so the window opens
+        await inner(scope, receive, send)
+
+    run = check_implementation(
+        app=away, api_key=KEY, seed=3, max_examples=20, on_request=interrupt, concurrency=concurrency
+    )
     assert run.interrupted
     assert run.verdict == "error"
-    assert 0 < run.stats["requests"] < 12
+    assert 0 < run.stats["requests"] < at
+    assert run.stats["most_in_flight"] == concurrency
 
 
 def test_progress_and_check_selection() -> None:
@@ -223,7 +239,8 @@ def test_progress_and_check_selection() -> None:
 
 
 def test_failures_are_shrunk_to_smaller_valid_requests() -> None:
-    run = run_app("crash_on_unicode", max_examples=30)
+    # A fault refusing valid requests that carry nulls (a 5xx would be one finding, on a minimal canonical case).
+    run = run_app("reject_valid_with_400", max_examples=30)
     shrunk = [f for f in run.violations if f.label.endswith("(shrunk)")]
     assert shrunk
     for finding in shrunk:

@@ -173,6 +173,15 @@ PROBES: dict[str, tuple[Callable[[Any], Any], Any]] = {
         lambda app: (one(app, NOT_UTF_ASCII).status_code, one(app, NOT_UTF_ASCII).json().get("code")),
         (500, "INTERNAL_SERVER_ERROR"),
     ),
+    "refuse_multi_line_carts": (
+        field(
+            lambda b: b.get("code"),
+            with_(
+                product_cart=[{"product_id": "prod_basic", "quantity": 1}, {"product_id": "prod_pro", "quantity": 1}]
+            ),
+        ),
+        "NO_ELIGIBLE_PAYMENT_METHODS",
+    ),
     "existing_customer_not_found": (
         field(lambda b: b.get("code"), with_(customer={"customer_id": "cus_ada"})),
         "NOT_FOUND",

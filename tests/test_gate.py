@@ -253,25 +253,41 @@ def test_replay_of_a_non_report_is_a_clear_error(tmp_path: Path) -> None:
     assert "is not a dodo-contract JSON report" in err
 
 
-def test_inferred_overrides_reach_the_engine(tmp_path: Path) -> None:
-    def messages() -> str:
-        return json.dumps(
-            [v["message"] for v in json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())["violations"]]
-        )
+def _readme_example(after: str) -> str:
+    """Return the first ```toml block of the README that follows the sentence ``after``, exactly as written."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rest = readme[readme.index(after) :]
+    return rest.split("```toml\n", 1)[1].split("```", 1)[0]
 
+
+def test_the_readme_example_for_a_server_answering_400_passes_it(tmp_path: Path) -> None:
+    # Schema errors answered 400, business refusals (and prose-rule refusals with their codes) still 422.
+    example = _readme_example("for an implementation that answers schema violations with 400")
+    assert "invalid-status = 400" in example
     with serve_mock(api_key=KEY, seed=1, fault="invalid_as_400") as server:
         argv = ["gate", "--base-url", server.url, "--api-key", KEY, *FAST]
         code, _, _ = _run(argv)
-        before = messages()
-        (tmp_path / "pyproject.toml").write_text(
-            "[tool.dodo-contract.inferred]\ninvalid-status = 400\ndocumented-statuses = [200, 400, 401]\n"
-        )
-        _run(argv)
-        after = messages()
+        before = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+        (tmp_path / "pyproject.toml").write_text(example)
+        after_code, out, err = _run(argv)
     assert code == 1
-    assert "got 400 (INVALID_REQUEST_BODY), expected exactly 422" in before
-    assert "got 400 (" not in after  # the schema violations answered 400 are now right
-    assert "expected exactly 400" in after
+    assert "got 400 (INVALID_REQUEST_BODY), expected exactly 422" in json.dumps(before["violations"])
+    assert (after_code, err) == (0, ""), out
+    after = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+    assert after["stats"]["cases_per_check"]["business_rules_enforced"] > 0  # refusals were judged, at 422
+
+
+def test_business_status_is_its_own_setting(tmp_path: Path) -> None:
+    # invalid-status alone no longer moves what a business refusal must answer: the mock refuses them with 422.
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.dodo-contract.inferred]\nbusiness-status = 409\ndocumented-statuses = [200, 401, 409, 422]\n"
+    )
+    with serve_mock(api_key=KEY, seed=1) as server:
+        code, _, _ = _run(["gate", "--base-url", server.url, "--api-key", KEY, *FAST])
+    data = json.loads((tmp_path / "reports" / "dodo-contract.json").read_text())
+    assert code == 1
+    messages = [v["message"] for v in data["violations"] if v["check"] == "business_rules_enforced"]
+    assert messages and "expected 409" in messages[0]
 
 
 def test_schemathesis_switch_adds_the_fuzzing_phase(faithful: str, tmp_path: Path) -> None:
@@ -394,3 +410,90 @@ def test_a_gate_run_leaves_nothing_but_the_reports_in_the_working_directory(tmp_
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in work.iterdir()) == ["reports"]
+
+
+# --- replay fails closed ------------------------------------------------------------------------------------
+
+
+def test_replay_with_a_refused_key_exits_2(faithful: str, broken_report: Path) -> None:
+    code, out, err = _run(["replay", str(broken_report), "--base-url", faithful, "--api-key", "sk_test_wrong_key_01"])
+    assert code == 2
+    assert "COULD NOT JUDGE" in out and "the API key was refused" in out
+    assert "failing closed" in err
+
+
+def test_replay_when_nothing_listens_or_answers_exits_2(broken_report: Path) -> None:
+    from _fault_server import HANG, fault_server, free_port
+
+    code, out, _ = _run(
+        ["replay", str(broken_report), "--base-url", f"http://127.0.0.1:{free_port()}", "--api-key", KEY]
+    )
+    assert code == 2
+    assert "COULD NOT JUDGE (no answer" in out
+    with fault_server(lambda n, h, b: HANG) as server:
+        code, out, _ = _run(
+            ["replay", str(broken_report), "--base-url", server.url, "--api-key", KEY, "--timeout", "0.3"]
+        )
+    assert code == 2
+    assert "no answer within 0.3 s" in out
+
+
+def test_replay_of_a_case_that_needs_the_whole_run_is_not_a_pass(broken_report: Path, faithful: str) -> None:
+    data = json.loads(broken_report.read_text())
+    data["violations"] = [{**data["violations"][0], "check": "payment_id_unique"}]
+    report = broken_report.parent / "only-run-level.json"
+    report.write_text(json.dumps(data))
+    code, out, _ = _run(["replay", str(report), "--base-url", faithful, "--api-key", KEY])
+    assert code == 2
+    assert "not replayable on its own" in out
+
+
+def test_replay_never_sends_the_key_to_a_live_report_target(broken_report: Path) -> None:
+    data = json.loads(broken_report.read_text())
+    for target in ("https://live\u3002dodopayments\u3002com", " https://LIVE.dodopayments.com. "):
+        report = broken_report.parent / "live-target.json"
+        report.write_text(json.dumps({**data, "target": target}))
+        code, _, err = _run(["replay", str(report), "--api-key", KEY])
+        assert code == 2
+        assert "refusing to test Dodo's live host" in err
+
+
+def test_replay_of_a_report_without_violations_that_did_not_pass_exits_2(tmp_path: Path) -> None:
+    report = tmp_path / "dodo-contract.json"
+    report.write_text(
+        json.dumps({"tool": "dodo-contract", "target": "http://127.0.0.1:9", "verdict": "incomplete", "violations": []})
+    )
+    code, _, err = _run(["replay", str(report), "--api-key", KEY])
+    assert code == 2
+    assert "nothing can be replayed" in err
+
+
+# --- stale reports, bounds -----------------------------------------------------------------------------------
+
+
+def test_a_run_starts_by_removing_an_earlier_runs_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dodo_contract.reports.report import REPORT_FILES
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for name in REPORT_FILES.values():
+        (folder / name).write_text("PASSED (an earlier run)")
+    (folder / ".dodo-contract.json.abc.tmp").write_text("half")
+    seen: dict[str, bool] = {}
+
+    def spy(config: object, **kwargs: object) -> ContractRun:
+        seen["old reports gone"] = not any((folder / name).exists() for name in REPORT_FILES.values())
+        return ContractRun(verdict="error", errors=("stopped",))
+
+    monkeypatch.setattr(gate, "run_gate", spy)
+    code, _, _ = _run(["gate"])
+    assert code == 2
+    assert seen == {"old reports gone": True}  # gone before the run, not only overwritten after it
+    assert not (folder / ".dodo-contract.json.abc.tmp").exists()
+
+
+def test_max_examples_above_the_maximum_is_a_clear_error(tmp_path: Path) -> None:
+    code, _out, err = _run(["gate", "--max-examples", "100000000"])
+    assert code == 2
+    assert "--max-examples: must be at most 10,000" in err
+    assert not (tmp_path / "reports").exists()

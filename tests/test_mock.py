@@ -479,6 +479,18 @@ def test_total_amount(app: Any, cart: list[Any], code: str | None, total: int, d
     assert body.get("discount_id") == discount_id
 
 
+def test_integral_floats_are_integers_everywhere_the_mock_reads_one(app: Any) -> None:
+    # JSON Schema: 1.0 IS the integer 1 (Schemathesis sends such values). It must be charged and echoed as 1.
+    body = ok(app, with_(product_cart=[{"product_id": "prod_basic", "quantity": 1.0}]))
+    assert body["total_amount"] == 1000
+    assert body["product_cart"] == [{"product_id": "prod_basic", "quantity": 1}]
+    two = ok(app, with_(product_cart=[{"product_id": "prod_pro", "quantity": 2.0}], discount_code="SAVE10"))
+    assert two["total_amount"] == 9800 - 980
+    tip = ok(app, with_(product_cart=[{"product_id": "prod_tip", "quantity": 1, "amount": 700.0}]))
+    assert tip["total_amount"] == 700
+    assert tip["product_cart"][0]["amount"] == 700
+
+
 @pytest.mark.parametrize("short", [False, True, None])
 def test_payment_link_and_future_expiry_only_when_asked(app: Any, short: bool | None) -> None:
     from datetime import UTC, datetime

@@ -166,10 +166,51 @@ def test_ini_keys_configure_the_run(broken: str, pytester: pytest.Pytester, monk
 
 def test_xdist_runs_the_engine_once_and_writes_one_report(broken: str, pytester: pytest.Pytester) -> None:
     with fault_server(lambda n, headers, body: PROXY, upstream=broken) as proxy:
-        result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-n", "2"))
+        # One at a time, so the server sees exactly the judged requests (a concurrent run may also have a few
+        # in flight when it stops, discarded): the count then proves one engine run, not one per worker.
+        result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-n", "2", "--dodo-concurrency=1"))
         sent = proxy.requests
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(failed=1, passed=len(CHECKS) - 1)
     report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
     assert report["stats"]["requests"] == sent  # one engine run, not one per worker
     assert [v["check"] for v in report["violations"]] == ["response_schema_conformance"]
+
+
+def test_a_check_that_judged_nothing_is_skipped_with_the_reason(pytester: pytest.Pytester) -> None:
+    catalog = pytester.path / "catalog.json"
+    catalog.write_text(json.dumps({"products": [{"id": "prod_a", "price": 1000}]}))  # no discount codes
+    with serve_mock(api_key=KEY, seed=2, fixtures=catalog) as server:
+        result = pytester.runpytest_subprocess(*_args(server.url, pytester, f"--dodo-fixtures={catalog}", "-rs"))
+    assert result.ret == 0, result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped", 0) >= 1
+    result.stdout.fnmatch_lines(["*discount_applied judged no request in this run*"])
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_k_plans_and_sends_only_what_the_selected_checks_need(
+    faithful: str, pytester: pytest.Pytester, xdist: list[str]
+) -> None:
+    with fault_server(lambda n, headers, body: PROXY, upstream=faithful) as proxy:
+        result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-k", "auth_required", *xdist))
+        sent = proxy.requests
+    assert result.parseoutcomes().get("passed") == 1 and result.ret == 0, result.stdout.str()
+    assert sent == 3  # the two auth probes and one canonical control, not the whole run
+    report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
+    assert report["checks"] == ["auth_required"]
+
+
+def test_an_incomplete_run_errors_every_item_with_the_reason(
+    faithful: str, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _fault_server import HANG
+
+    monkeypatch.setenv("DODO_CONTRACT_TIME_BUDGET_S", "5")
+    with fault_server(lambda n, headers, body: PROXY if n <= 20 else HANG, upstream=faithful) as proxy:
+        result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "--dodo-concurrency=1"))
+    assert result.ret != 0
+    outcomes = result.parseoutcomes()
+    assert "passed" not in outcomes
+    assert outcomes.get("errors", 0) == len(CHECKS)
+    result.stdout.fnmatch_lines(["*dodo-contract did not finish checking*", "*stopped early (time budget)*"])

@@ -28,7 +28,9 @@ class Observation:
     ``request`` is the JSON value sent (None when the body was not JSON); ``body`` the parsed answer, or
     ``NOT_JSON``; ``headers`` have lower-case names. ``status`` is None when no answer came; ``error_kind`` is
     then ``timeout``, ``connection`` or ``protocol`` and ``error`` says why. ``rule``/``pointer``/``label``
-    describe what an ``invalid`` or ``auth`` request broke. ``received_at`` is the epoch time of the answer.
+    describe what an ``invalid`` or ``auth`` request broke, ``reason`` what the validator says about it.
+    ``received_at`` is the epoch time of the answer; ``truncated`` says the body went over the transport's cap
+    and only its beginning was read.
     """
 
     kind: Kind
@@ -43,6 +45,8 @@ class Observation:
     pointer: str = ""
     label: str = ""
     received_at: float = 0.0
+    reason: str = ""
+    truncated: bool = False
 
 
 @dataclass(slots=True)
@@ -71,8 +75,19 @@ def _code(obs: Observation) -> str | None:
     return None
 
 
+def _error_statuses(ctx: CheckContext) -> frozenset[int]:
+    s = ctx.settings
+    return frozenset({s.invalid_status, s.business_status, s.auth_status}) - {200}
+
+
 def _documented(ctx: CheckContext) -> str:
     return ", ".join(str(s) for s in sorted(ctx.settings.documented_statuses))
+
+
+def _catalog_total(request: Any, ctx: CheckContext) -> int:
+    cart = request.get("product_cart") if isinstance(request, dict) else None
+    lines = [ctx.fixtures.line_total(item) for item in (cart if isinstance(cart, list) else [])]
+    return 2**31 if None in lines else sum(t for t in lines if t is not None)  # not a catalog cart: nothing to excuse
 
 
 def _code_suffix(obs: Observation) -> str:

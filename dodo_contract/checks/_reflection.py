@@ -49,9 +49,12 @@ def _quantities(cart: list[Any]) -> dict[str, int]:
     # Per product totals, ignoring order, merged lines and zero-quantity lines: all legitimate ways to echo a cart.
     out: dict[str, int] = {}
     for item in cart:
-        if isinstance(item, dict) and isinstance(item.get("quantity"), int):
+        quantity = item.get("quantity") if isinstance(item, dict) else None
+        if isinstance(quantity, float) and quantity.is_integer():  # JSON Schema: 1.0 is the integer 1
+            quantity = int(quantity)
+        if isinstance(quantity, int) and not isinstance(quantity, bool):
             pid = str(item.get("product_id"))
-            out[pid] = out.get(pid, 0) + item["quantity"]
+            out[pid] = out.get(pid, 0) + quantity
     return {k: v for k, v in out.items() if v}
 
 

@@ -14,22 +14,39 @@ request rule ids that ``invalid_request_rejected`` reports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..contract.fixtures import Fixtures
 from ..errors import Violation
 from ..validation.validator import validate_error, validate_response
-from ._observation import NOT_JSON, CheckContext, CheckFn, Kind, Observation, _code, _code_suffix, _documented, _v
+from ._floor import RUN_CHECK_OWNER, RUN_CHECKS, RunCheckFn, refused_example
+from ._observation import (
+    NOT_JSON,
+    CheckContext,
+    CheckFn,
+    Kind,
+    Observation,
+    _catalog_total,
+    _code,
+    _code_suffix,
+    _documented,
+    _error_statuses,
+    _v,
+)
 from ._reflection import discount_applied, payment_id_unique, payment_link_present, request_values_reflected
 
 __all__ = [
     "APPLIES_TO",
     "CHECKS",
     "NOT_JSON",
+    "RUN_CHECKS",
+    "RUN_CHECK_OWNER",
     "CheckContext",
     "CheckFn",
     "Kind",
     "Observation",
+    "RunCheckFn",
     "auth_required",
     "business_rules_enforced",
     "content_type_json",
@@ -37,11 +54,14 @@ __all__ = [
     "error_code_documented",
     "error_schema_conformance",
     "fixture_request_succeeds",
+    "fold_server_errors",
     "invalid_request_rejected",
+    "judges",
     "latency_budget",
     "no_server_error",
     "payment_id_unique",
     "payment_link_present",
+    "refused_example",
     "request_values_reflected",
     "response_received",
     "response_schema_conformance",
@@ -52,7 +72,12 @@ __all__ = [
 
 
 def response_received(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """Every request gets a readable answer: timeouts, connection errors and unparseable 200 bodies are violations."""
+    """Every request gets a readable answer: timeouts, connection errors and unparseable 200 bodies are violations.
+
+    A body over the transport's cap (4 MiB) is one too: it was cut there and not read further.
+    """
+    if obs.truncated:
+        return _v("", "response.too_large", "maxLength", "the answer body is over 4 MiB; it was cut there, unread")
     if obs.status == 200 and obs.body is NOT_JSON:
         return _v("", "response.unreadable", "json", "the 200 body is not readable JSON (cut short or garbled)")
     if obs.status is not None:
@@ -109,8 +134,8 @@ def response_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Vio
 
 
 def error_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """A 422/401 body is an object with string ``code`` and ``message``."""
-    if obs.status not in (ctx.settings.invalid_status, ctx.settings.auth_status) or obs.status == 200:
+    """A 422/401 body (or the statuses the settings name for them) is an object with string ``code`` and ``message``."""
+    if obs.status not in _error_statuses(ctx):
         return []
     if obs.body is NOT_JSON:
         return _v("", "error.body.json", "json", f"{obs.status} body is not JSON; expected {{code, message}}")
@@ -119,7 +144,7 @@ def error_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violat
 
 def error_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation]:
     """The error ``code`` of a 422/401 is one of the codes Dodo documents."""
-    if obs.status not in (ctx.settings.invalid_status, ctx.settings.auth_status) or obs.status == 200:
+    if obs.status not in _error_statuses(ctx):
         return []
     code = _code(obs)
     if code is None or code in ctx.settings.documented_codes:
@@ -128,22 +153,32 @@ def error_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation
 
 
 def valid_request_accepted(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """A schema-valid request gets 200, or 422 with a business code that its content does not contradict."""
+    """A schema-valid request gets 200, or a business refusal (``business_status``) its content does not contradict.
+
+    An answer with the status of schema errors (``invalid_status``, when it differs) or a schema code such as
+    ``INVALID_REQUEST_BODY`` means the server called a valid request invalid.
+    """
     if obs.status is None or obs.status == 200:
         return []
-    if obs.status != ctx.settings.invalid_status:
+    settings = ctx.settings
+    code = _code(obs)
+    if obs.status not in (settings.business_status, settings.invalid_status):
         return _v(
             "",
             "valid.status",
             "status",
             f"schema-valid request got {obs.status}{_code_suffix(obs)}; expected 200 or a business refusal",
         )
-    code = _code(obs)
+    if (code is not None and code in settings.schema_codes) or obs.status != settings.business_status:
+        return _v(
+            "/code" if code is not None else "",
+            "valid.rejected_as_invalid",
+            "status",
+            f"schema-valid request refused as invalid ({code or obs.status})",
+        )
     if code is None:
         return []  # no code to judge: error_schema_conformance reports the body
-    if code in ctx.settings.schema_codes:
-        return _v("/code", "valid.rejected_as_invalid", "status", f"schema-valid request refused as invalid ({code})")
-    if code not in ctx.settings.business_codes:
+    if code not in settings.business_codes:
         return _v(
             "/code",
             "valid.refusal_code",
@@ -214,23 +249,27 @@ def fixture_request_succeeds(obs: Observation, ctx: CheckContext) -> list[Violat
     )
 
 
-def _catalog_total(request: Any, ctx: CheckContext) -> int:
-    cart = request.get("product_cart") if isinstance(request, dict) else None
-    lines = [ctx.fixtures.line_total(item) for item in (cart if isinstance(cart, list) else [])]
-    return 2**31 if None in lines else sum(t for t in lines if t is not None)  # not a catalog cart: nothing to excuse
-
-
 def invalid_request_rejected(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """A request breaking one rule gets exactly 422 (not 400, not 500, not 200)."""
-    expected = ctx.settings.invalid_status
+    """A request breaking one rule gets exactly 422 (not 400, not 500, not 200).
+
+    When ``business_status`` differs from ``invalid_status``, a refusal with that status and a business code is
+    accepted too: Dodo answers some prose rules that way (an empty cart gets ``PRODUCT_CART_EMPTY``). The message
+    carries the validator's own words about the broken rule.
+    """
+    settings = ctx.settings
+    expected = settings.invalid_status
     if obs.status is None or obs.status == expected:
         return []
+    code = _code(obs)
+    if obs.status == settings.business_status and code in settings.business_codes - settings.schema_codes:
+        return []
     what = obs.label or f"breaks {obs.rule}"
+    why = f": {obs.reason}" if obs.reason else ""
     return _v(
         obs.pointer,
         obs.rule or "invalid",
         "status",
-        f"invalid request ({what}) got {obs.status}{_code_suffix(obs)}, expected exactly {expected}",
+        f"invalid request ({what}) got {obs.status}{_code_suffix(obs)}, expected exactly {expected}{why}",
     )
 
 
@@ -238,10 +277,11 @@ def business_rules_enforced(obs: Observation, ctx: CheckContext) -> list[Violati
     """A schema-valid request breaking one business rule gets exactly 422 with a business error code.
 
     Any business code will do (the docs do not map every rule to one code), unless the request itself refutes it.
+    The status is ``settings.business_status`` (422 unless overridden).
     """
     if obs.status is None:
         return []
-    what, rule, expected = obs.label or obs.rule, obs.rule or "business", ctx.settings.invalid_status
+    what, rule, expected = obs.label or obs.rule, obs.rule or "business", ctx.settings.business_status
     if obs.status == 200:
         return _v(obs.pointer, rule, "business", f"accepted a request that breaks a business rule: {what}")
     if obs.status != expected:
@@ -306,6 +346,59 @@ APPLIES_TO: dict[str, frozenset[Kind]] = {
     "auth_required": frozenset({"auth"}),
     "business_rules_enforced": frozenset({"business"}),
 }
+
+
+def _answered(obs: Observation, ctx: CheckContext) -> bool:
+    return obs.status is not None
+
+
+def _ok_with_request(obs: Observation, ctx: CheckContext) -> bool:
+    return obs.status == 200 and isinstance(obs.request, dict) and isinstance(obs.body, dict)
+
+
+def _asked_for_link(obs: Observation, ctx: CheckContext) -> bool:
+    return _ok_with_request(obs, ctx) and obs.request.get("payment_link") is True
+
+
+def _sent_fixture_discount(obs: Observation, ctx: CheckContext) -> bool:
+    code = obs.request.get("discount_code") if _ok_with_request(obs, ctx) else None
+    return isinstance(code, str) and ctx.fixtures.discount(code) is not None
+
+
+# When a check actually judges an observation of a kind it applies to (the rest it passes over): a check that
+# judged none is "not run", never "passed".
+_JUDGES: dict[str, Callable[[Observation, CheckContext], bool]] = {
+    "response_received": lambda obs, ctx: True,
+    "content_type_json": lambda obs, ctx: obs.status in ctx.settings.documented_statuses,
+    "response_schema_conformance": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
+    "error_schema_conformance": lambda obs, ctx: obs.status in _error_statuses(ctx),
+    "error_code_documented": lambda obs, ctx: obs.status in _error_statuses(ctx) and _code(obs) is not None,
+    "request_values_reflected": _ok_with_request,
+    "payment_link_present": _asked_for_link,
+    "discount_applied": _sent_fixture_discount,
+    "payment_id_unique": lambda obs, ctx: (
+        obs.status == 200 and isinstance(obs.body, dict) and isinstance(obs.body.get("payment_id"), str)
+    ),
+}
+
+
+def judges(name: str, obs: Observation, ctx: CheckContext) -> bool:
+    """True when check ``name`` judges ``obs`` (its kind is one the check applies to, and there is something to see)."""
+    return obs.kind in APPLIES_TO[name] and _JUDGES.get(name, _answered)(obs, ctx)
+
+
+def fold_server_errors(found: list[tuple[str, Violation]]) -> list[tuple[str, Violation]]:
+    """Make a 5xx one finding: ``no_server_error``'s violation, naming the other checks the same answer broke.
+
+    Without ``no_server_error`` among the checks run (or without a 5xx), ``found`` comes back unchanged.
+    """
+    server = next((v for check, v in found if check == "no_server_error"), None)
+    others = [(check, v) for check, v in found if check != "no_server_error"]
+    if server is None or not others:
+        return found
+    also = ", ".join(dict.fromkeys(f"{check} ({v.rule})" for check, v in others))
+    folded = Violation(server.pointer, server.rule, server.keyword, f"{server.message}; also broke: {also}")
+    return [("no_server_error", folded)]
 
 
 def run_checks(obs: Observation, ctx: CheckContext, names: tuple[str, ...]) -> list[tuple[str, Violation]]:

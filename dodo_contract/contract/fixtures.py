@@ -154,6 +154,8 @@ class Fixtures:
 
 
 def _whole(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():  # JSON Schema: 1.0 is the integer 1
+        return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 

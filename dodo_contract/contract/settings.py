@@ -30,20 +30,25 @@ class ContractSettings:
     """Statuses, error codes and limits the checks judge against (defaults follow API_NOTES).
 
     ``documented_statuses``: the only statuses an answer may have. ``invalid_status``: the status a schema-invalid
-    request must get. ``auth_status``: the status of a missing or wrong key. ``business_codes``: error codes a
-    schema-valid request may be refused with (422); ``schema_codes``: codes meaning "your body is invalid", which a
-    valid request must never get; ``documented_codes``: every code an error body may carry. These three follow the
-    spec version: left out (or None) they are the version's codes (``VersionCodes``; the latest version's until
-    ``for_contract`` picks another), given they stay as given.
+    request must get. ``business_status``: the status of a business refusal (unknown product, unsupported country,
+    ...), 422 whatever ``invalid_status`` says. ``auth_status``: the status of a missing or wrong key.
+    ``business_codes``: error codes a schema-valid request may be refused with; ``schema_codes``: codes meaning
+    "your body is invalid", which a valid request must never get; ``documented_codes``: every code an error body
+    may carry. These three follow the spec version: left out (or None) they are the version's codes
+    (``VersionCodes``; the latest version's until ``for_contract`` picks another), given they stay as given.
     ``expires_on_skew_s``: clock skew tolerated when checking that a payment link's ``expires_on`` is in the future.
     ``max_retries_429`` / ``max_retry_after_s``: how often and how long to wait on ``429 Too Many Requests``.
     ``stall_limit``: after this many answers that time out or exceed the latency budget, stop sending (the evidence
     is in; a stalling server must not stretch a run to minutes). ``minimum_charge``: a canonical cart the fixtures
     price below this (smallest currency unit) may be refused with ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT``.
+    ``success_floor``: the share of answered valid and canonical requests that must get 200 (a business refusal is
+    tolerated one by one, not for most of them); ``class_min_cases``: a class of valid requests (multi-line carts,
+    one fixture product, one customer form) sent at least this many times must get at least one 200.
     """
 
     documented_statuses: frozenset[int] = frozenset({200, 422, 401})
     invalid_status: int = 422
+    business_status: int = 422
     auth_status: int = 401
     business_codes: frozenset[str] = VersionCodes(BUSINESS_ERROR_CODES)
     schema_codes: frozenset[str] = VersionCodes(SCHEMA_ERROR_CODES)
@@ -53,6 +58,8 @@ class ContractSettings:
     max_retry_after_s: float = 30.0
     stall_limit: int = 3
     minimum_charge: int = 100
+    success_floor: float = 0.5
+    class_min_cases: int = 3
 
     def __post_init__(self) -> None:
         latest = {"business_codes": BUSINESS_ERROR_CODES, "schema_codes": SCHEMA_ERROR_CODES,
@@ -60,14 +67,22 @@ class ContractSettings:
         for name, codes in latest.items():
             if getattr(self, name) is None:  # None, as the docs say, means "the version's"
                 object.__setattr__(self, name, VersionCodes(codes))
-        for name in ("invalid_status", "auth_status"):
+        for name in ("invalid_status", "business_status", "auth_status"):
             value = getattr(self, name)
             if not isinstance(value, int) or not 100 <= value <= 599:
                 raise ConfigError(f"settings.{name}: must be an HTTP status (100-599), got {value!r}")
         if self.max_retries_429 < 0 or self.stall_limit < 1:
             raise ConfigError("settings: max_retries_429 must be >= 0 and stall_limit >= 1")
-        if self.invalid_status not in self.documented_statuses or self.auth_status not in self.documented_statuses:
-            raise ConfigError("settings: invalid_status and auth_status must be among documented_statuses")
+        if any(isinstance(s, bool) or not isinstance(s, int) or not 100 <= s <= 599 for s in self.documented_statuses):
+            raise ConfigError("settings.documented_statuses: must be HTTP statuses (100-599)")
+        for name in ("invalid_status", "business_status", "auth_status"):
+            if getattr(self, name) not in self.documented_statuses:
+                raise ConfigError(
+                    f"settings: {name} ({getattr(self, name)}) must be among documented_statuses "
+                    f"({', '.join(map(str, sorted(self.documented_statuses)))})"
+                )
+        if not 0.0 <= self.success_floor <= 1.0 or self.class_min_cases < 1:
+            raise ConfigError("settings: success_floor must be within 0..1 and class_min_cases >= 1")
 
     def for_contract(self, contract: Contract) -> ContractSettings:
         """Return these settings with every code set the user did not give taken from ``contract``'s version.

@@ -7,12 +7,13 @@ greedy shrinker's candidate moves.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from ..checks.core import Kind
@@ -21,7 +22,17 @@ from ..contract.schemas import REQUEST, currency_codes, dereferenced, payment_me
 from ..validation.validator import validate_request
 from ._transport import AuthMode
 
-__all__ = ["Case", "business_requests", "draw", "encode", "plan_cases", "shrink_candidates"]
+__all__ = [
+    "PHASES",
+    "Case",
+    "Plan",
+    "business_requests",
+    "clear_plan_cache",
+    "draw",
+    "encode",
+    "plan_cases",
+    "shrink_candidates",
+]
 
 T = TypeVar("T")
 LIVE_REQUEST_BUDGET = 3  # live mode creates real payments: a handful of canonical requests at most
@@ -39,6 +50,7 @@ class Case:
     rule: str = ""
     pointer: str = ""
     auth: AuthMode = "key"
+    reason: str = ""  # for an invalid case: the validator's own message about the rule it breaks
 
 
 def encode(payload: Any) -> bytes:
@@ -46,8 +58,19 @@ def encode(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def draw(strategy: Any, n: int, seed: int) -> list[Any]:
-    """Draw up to ``n`` examples from a Hypothesis strategy, reproducibly for ``seed``."""
+class _Cut(BaseException):
+    """Raised inside a draw when the planner must stop (a BaseException: Hypothesis must not treat it as a bug)."""
+
+
+Stop = Callable[[], bool]
+
+
+def draw(strategy: Any, n: int, seed: int, *, stop: Stop | None = None) -> list[Any]:
+    """Draw up to ``n`` examples from a Hypothesis strategy, reproducibly for ``seed``.
+
+    ``stop()`` is asked before each example; once it says True the draw ends with what it has (a prefix of the
+    full draw). It may also raise (``KeyboardInterrupt``): that propagates at once.
+    """
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as pin_seed
 
@@ -67,10 +90,39 @@ def draw(strategy: Any, n: int, seed: int) -> list[Any]:
     )
     @given(strategy)
     def collect(value: Any) -> None:
+        if stop is not None and stop():
+            raise _Cut
         out.append(copy.deepcopy(value))
 
-    collect()
+    with contextlib.suppress(_Cut):
+        collect()
     return out[:n]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every case of a run, by phase, in sending order; ``complete`` is False when planning was cut short."""
+
+    auth: tuple[Case, ...]
+    canonical: tuple[Case, ...]
+    business: tuple[Case, ...]
+    invalid: tuple[Case, ...]
+    valid: tuple[Case, ...]
+    complete: bool = True
+
+    def phases(self) -> list[tuple[str, tuple[Case, ...]]]:
+        """Return (phase name, cases) in the order they are sent."""
+        return [(name, getattr(self, name)) for name in PHASES]
+
+
+PHASES = ("auth", "canonical", "business", "invalid", "valid")
+_CACHE: dict[tuple[Any, ...], Plan] = {}
+_CACHE_SIZE = 4
+
+
+def clear_plan_cache() -> None:
+    """Forget the cached plans (benchmarks measure planning too)."""
+    _CACHE.clear()
 
 
 def plan_cases(
@@ -81,61 +133,112 @@ def plan_cases(
     per_rule: int,
     rules: tuple[str, ...] | None = None,
     live: bool = False,
-) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
-    """Return (auth, canonical, business, invalid, valid) cases; ``live`` keeps only a few canonical ones.
+    kinds: frozenset[str] | None = None,
+    stop: Stop | None = None,
+) -> Plan:
+    """Return the run's cases by phase; ``live`` keeps only a few canonical ones.
 
-    The last few plans are cached (runs with the same options, e.g. a self-test, send the same requests).
+    ``kinds`` names the phases to plan (None: all); a run that plans no canonical phase still gets the first
+    canonical request, as the control that the key works and the success path answers. ``stop()`` is asked
+    between examples; when it says True, planning ends early and the plan is marked incomplete. The last few
+    complete plans are cached (runs with the same options, e.g. a self-test, send the same requests).
     """
-    planned = _plan_cached(fixtures, seed, max_examples, per_rule, rules, live)
-    return list(planned[0]), list(planned[1]), list(planned[2]), list(planned[3]), list(planned[4])
+    key = (fixtures, seed, max_examples, per_rule, rules, live, kinds)
+    if key in _CACHE:
+        return _CACHE[key]
+    cut = False
 
+    def halt() -> bool:
+        nonlocal cut
+        cut = cut or (stop is not None and stop())
+        return cut
 
-@lru_cache(maxsize=4)
-def _plan_cached(
-    fixtures: Fixtures, seed: int, max_examples: int, per_rule: int, rules: tuple[str, ...] | None, live: bool
-) -> tuple[tuple[Case, ...], ...]:
-    return tuple(tuple(cases) for cases in _plan(fixtures, seed, max_examples, per_rule, rules, live))
+    plan = _plan(fixtures, seed, max_examples, per_rule, rules, live, kinds, halt)
+    if cut:
+        plan = dataclasses.replace(plan, complete=False)
+    else:
+        while len(_CACHE) >= _CACHE_SIZE:  # drop the oldest
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = plan
+    return plan
 
 
 def _plan(
-    fixtures: Fixtures, seed: int, max_examples: int, per_rule: int, rules: tuple[str, ...] | None, live: bool
-) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
+    fixtures: Fixtures,
+    seed: int,
+    max_examples: int,
+    per_rule: int,
+    rules: tuple[str, ...] | None,
+    live: bool,
+    kinds: frozenset[str] | None,
+    stop: Stop,
+) -> Plan:
     from ..generation import strategies
 
-    canonical = [Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures)]
+    canonical = tuple(Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures))
     if live:
-        return [], canonical[:LIVE_REQUEST_BUDGET], [], [], []
+        return Plan((), canonical[:LIVE_REQUEST_BUDGET], (), (), ())
+    wanted = frozenset(PHASES) if kinds is None else kinds
     probe = canonical[0].payload if canonical else None
-    auth = [
-        Case("auth", encode(probe), probe, "no Authorization header", rule="auth.missing_key", auth="missing"),
-        Case("auth", encode(probe), probe, "a wrong API key", rule="auth.wrong_key", auth="wrong"),
-    ]
-    business = [
-        Case("business", encode(p), p, label, rule=rule, pointer=pointer)
-        for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed)
-    ]
+    auth = (
+        (
+            Case("auth", encode(probe), probe, "no Authorization header", rule="auth.missing_key", auth="missing"),
+            Case("auth", encode(probe), probe, "a wrong API key", rule="auth.wrong_key", auth="wrong"),
+        )
+        if "auth" in wanted
+        else ()
+    )
+    business = (
+        tuple(
+            Case("business", encode(p), p, label, rule=rule, pointer=pointer)
+            for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed)
+        )
+        if "business" in wanted
+        else ()
+    )
+    if "canonical" not in wanted:
+        canonical = canonical[:1]
     # Every rule x every class of bad value once (derived from the contract); the bases vary with the seed.
-    chosen = set(strategies.INVALID_REQUEST_RULES if rules is None else rules)
-    invalid = [
-        Case("invalid", inv.body, inv.payload, inv.description, rule=inv.rule, pointer=inv.pointer)
-        for inv in strategies.invalid_cases(fixtures, seed=seed)
-        if inv.rule in chosen
-    ]
-    edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures)]
-    edges += [(name, p) for name, p in strategies.boundary_cases(fixtures)]
+    chosen = set(strategies.INVALID_REQUEST_RULES if rules is None else rules) if "invalid" in wanted else set()
+    invalid: list[Case] = []
+    if chosen:
+        for inv in strategies.invalid_cases(fixtures, seed=seed):
+            if stop():
+                return Plan(auth, canonical, business, tuple(invalid), ())
+            if inv.rule in chosen:
+                invalid.append(
+                    Case(
+                        "invalid",
+                        inv.body,
+                        inv.payload,
+                        inv.description,
+                        rule=inv.rule,
+                        pointer=inv.pointer,
+                        reason=_reason(inv.body, inv.rule),
+                    )
+                )
+    if "valid" not in wanted or stop():
+        return Plan(auth, canonical, business, tuple(invalid), ())
     valid: list[Case] = []
     if max_examples:
+        edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures)]
+        edges += [(name, p) for name, p in strategies.boundary_cases(fixtures)]
         seen: set[bytes] = set()
         for label, p in edges:
             body = encode(p)
             if body not in seen:
                 seen.add(body)
                 valid.append(Case("valid", body, p, label))
-    valid += [
-        Case("valid", encode(p), p, f"generated valid request #{i + 1}")
-        for i, p in enumerate(draw(strategies.valid_requests(fixtures), max_examples, seed))
-    ]
-    return auth, canonical, business, invalid, valid
+    drawn = draw(strategies.valid_requests(fixtures), max_examples, seed, stop=stop)
+    valid += [Case("valid", encode(p), p, f"generated valid request #{i + 1}") for i, p in enumerate(drawn)]
+    return Plan(auth, canonical, business, tuple(invalid), tuple(valid))
+
+
+def _reason(body: bytes, rule: str) -> str:
+    """Return what the validator says about the rule an invalid case breaks (its own words, for the finding)."""
+    violations = validate_request(body).violations
+    chosen = next((v for v in violations if v.rule == rule), violations[0] if violations else None)
+    return "" if chosen is None else str(chosen)
 
 
 def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple[str, str, str, dict[str, Any]]]:

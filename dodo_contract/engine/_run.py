@@ -1,20 +1,29 @@
-"""The state machine of one engine run: send the planned phases, run the checks, shrink findings, build the verdict."""
+"""The state machine of one engine run: plan, send with bounded concurrency, judge in plan order, shrink findings.
+
+Requests go out up to ``opts.concurrency`` at a time, in plan order, but answers are judged strictly in plan
+order: checks that keep run state (``payment_id_unique``, the new-customer memory of ``request_values_reflected``)
+see the same sequence whatever the concurrency. When a stop condition fires at case k, whatever was sent after
+k is cancelled or discarded, so ``stats["requests"]``, the request digest and the findings equal a serial run's.
+``_shrink.shrink_all`` then shrinks the findings, one request at a time; ``_verdict.decide`` turns the state into a
+``ContractRun``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import json
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..checks.core import APPLIES_TO, CHECKS, NOT_JSON, CheckContext, Observation, run_checks
+from ..checks.core import NOT_JSON, CheckContext, Observation, fold_server_errors, judges, run_checks
 from ..errors import REDACTED, Violation
 from ..validation.validator import parse_json
-from ._plan import Case, encode, plan_cases, shrink_candidates, still_qualifies
+from ._plan import PHASES, Case, Stop, plan_cases
 from ._transport import BudgetExhausted, Raw, Transport, redact_json
-from .outcome import ContractRun, Exchange, Finding, Verdict
+from .outcome import ContractRun, Exchange, Finding
 
 if TYPE_CHECKING:
     from .engine import _Options
@@ -23,7 +32,7 @@ if TYPE_CHECKING:
 def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
     """Turn the answer to one case into what the checks read: the JSON body parsed, the secrets redacted."""
     body: Any = NOT_JSON
-    if raw.status is not None and raw.content:
+    if raw.status is not None and raw.content and not raw.truncated:
         try:
             body = redact_json(parse_json(raw.content), list(secrets))
         except ValueError:
@@ -41,18 +50,22 @@ def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
         pointer=case.pointer,
         label=case.label,
         received_at=raw.received_at,
+        reason=case.reason,
+        truncated=raw.truncated,
     )
 
 
-_SHRINK_PER_FINDING = 25
-_SHRINK_TOTAL = 150
-# Checks whose outcome depends on timing or run state, not on the request: shrinking them would chase noise.
-_NOT_SHRUNK = frozenset({"response_received", "latency_budget", "payment_id_unique"})
 _MAX_TEXT = 4096
-_PHASES = ("auth", "canonical", "business", "invalid", "valid")
+_FAST_MS = 10.0  # a target answering faster than this gains nothing from requests in flight
 
 
 Progress = Callable[[int, int | None, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Got:
+    raw: Raw | None  # None: the run's own deadline stopped or cut the request (nothing to judge)
+    concurrent: bool  # sent while the window allowed others in flight
 
 
 class _Run:
@@ -80,19 +93,30 @@ class _Run:
             rate_limit=opts.rate_limit,
             settings=opts.settings,
             deadline=self.deadline,
+            allow_live=opts.allow_live,
         )
         self.ctx = CheckContext(opts.fixtures, opts.settings, opts.latency_budget_ms)
         self.observations: list[Observation] = []
+        self.judged: list[Case] = []  # the case of each observation, same order
         self.findings: dict[tuple[str, str], tuple[Finding, Case | None, Violation]] = {}
         self.errors: list[str] = []
         self.interrupted = False
         self.stopped: str | None = None
+        self.halt: str | None = None  # "key" or "path": the canonical requests show the run cannot judge anything
         self.failing = 0
         self.stalls = 0
         self.retries_429 = 0
         self.rate_limited = 0
         self.shrink_requests = 0
+        self.confirm_requests = 0
+        self.window = opts.concurrency
+        self.most_in_flight = 0
+        self.reduced: str | None = None
         self.digest = hashlib.sha256()
+        self.cases: list[Case] = []
+        self.kinds: frozenset[str] = frozenset()
+        self.plan_ok = False
+        self.plan_complete = True
         self.planned: dict[str, int] = {}
         self.sent: Counter[str] = Counter()
         self.per_rule: Counter[str] = Counter()
@@ -101,61 +125,194 @@ class _Run:
         self.rules: tuple[str, ...] = ()
         self.total: int | None = None
         self.extra_stats: dict[str, Any] = {}
+        self._control_checked = False
+        self._confirming = True  # until a confirmation shows the server is slow on its own
+        self._alone: deque[float] = deque(maxlen=3)  # latencies of the last answers sent alone
+        self._opened = False  # the window opens once answers sent alone show the target is not instant
 
-    # --- sending ---------------------------------------------------------------------------------------------
+    # --- planning ------------------------------------------------------------------------------------------
 
-    async def main(self) -> None:
+    def plan(self, *, stop: Stop) -> None:
+        """Plan every case from the seed (synchronously, before the event loop starts), within the time budget.
+
+        ``stop()`` may raise ``KeyboardInterrupt``; a planner crash is recorded as an error (never a pass).
+        """
+        from ..checks.core import APPLIES_TO
+        from ..generation import strategies
+
+        checks = self.opts.checks
+        # A phase is sent when a selected check that judges only some kinds judges it (-k auth_required sends
+        # the auth probe and one canonical control); checks that judge every kind ride along, and alone get all.
+        every = frozenset(PHASES)
+        specific = [APPLIES_TO[name] for name in checks if not every <= APPLIES_TO[name]]
+        self.kinds = frozenset().union(*specific) if specific else every | {"fuzz"}
+        self.rules = (
+            tuple(strategies.INVALID_REQUEST_RULES)
+            if not self.opts.live and "invalid_request_rejected" in checks
+            else ()
+        )
+
+        def halt() -> bool:
+            return stop() or time.monotonic() >= self.deadline
+
         try:
-            auth, canonical, business, invalid, valid = self._plan()
+            plan = plan_cases(
+                self.opts.fixtures,
+                seed=self.opts.seed,
+                max_examples=self.opts.max_examples,
+                per_rule=max(2, self.opts.max_examples // 25),
+                rules=None if "invalid" in self.kinds else (),
+                live=self.opts.live,
+                kinds=self.kinds,
+                stop=halt,
+            )
+        except KeyboardInterrupt:
+            raise
         except Exception as exc:  # a generator bug must not pass silently as "no violations"
             self.errors.append(self._redact(f"could not plan the requests: {type(exc).__name__}: {exc}"))
             return
-        phases = [
-            ("auth", auth if "auth_required" in self.opts.checks else []),
-            ("canonical", canonical),
-            ("business", business if "business_rules_enforced" in self.opts.checks else []),
-            ("invalid", invalid),
-            ("valid", valid),
-        ]
-        self.planned = {name: len(cases) for name, cases in phases}
-        self.rules += tuple(dict.fromkeys(case.rule for case in phases[2][1]))  # business rules count as covered
-        self.total = sum(self.planned.values())
+        self.plan_ok = True
+        self.plan_complete = plan.complete
+        self.planned = {name: len(cases) for name, cases in plan.phases()}
+        self.rules += tuple(dict.fromkeys(case.rule for case in plan.business))  # business rules count as covered
+        self.cases = [case for _name, cases in plan.phases() for case in cases]
+        self.total = len(self.cases)
+
+    # --- sending -------------------------------------------------------------------------------------------
+
+    async def main(self) -> None:
         async with self.transport:
-            for _name, cases in phases:
-                for case in cases:
-                    if self.stopped:
-                        break
-                    await self._send(case)
-            if self.use_schemathesis and not self.stopped:
+            await self._send_all(self.cases)
+            self._check_control()
+            if self.use_schemathesis and not self.stopped and self.kinds & {"fuzz", "invalid"}:
                 from ._schemathesis import run_schemathesis_phase
 
                 await run_schemathesis_phase(self)
-            await self._shrink_all()
+            if not self.halt:
+                from ._shrink import shrink_all
 
-    def _plan(self) -> tuple[list[Case], list[Case], list[Case], list[Case], list[Case]]:
-        from ..generation import strategies
+                await shrink_all(self)
 
-        per_rule = max(2, self.opts.max_examples // 25)
-        self.rules = (
-            ()
-            if self.opts.live or "invalid_request_rejected" not in self.opts.checks
-            else tuple(strategies.INVALID_REQUEST_RULES)
-        )
-        return plan_cases(
-            self.opts.fixtures,
-            seed=self.opts.seed,
-            max_examples=self.opts.max_examples,
-            per_rule=per_rule,
-            rules=self.rules,
-            live=self.opts.live,
-        )
-
-    async def _exchange(self, case: Case) -> tuple[Observation, Raw] | None:
+    async def _send_all(self, cases: Sequence[Case]) -> None:
+        """Send ``cases`` with up to ``self.window`` in flight; judge each answer in order; stop when told to."""
+        queue = deque(cases)
+        flight: deque[tuple[Case, asyncio.Task[_Got]]] = deque()
         try:
-            raw = await self.transport.post(case.body, auth=case.auth)
+            while not self.stopped and (queue or flight):
+                window = self._open()
+                while queue and len(flight) < window:
+                    case = queue.popleft()
+                    if self.on_request is not None:
+                        self.on_request(case.kind, case.body)
+                    flight.append((case, asyncio.ensure_future(self._attempt(case, concurrent=window > 1))))
+                self.most_in_flight = max(self.most_in_flight, len(flight))
+                case, task = flight.popleft()
+                got = await self._head(task, flight)
+                if got is not None and not got.concurrent and got.raw is not None and got.raw.elapsed_ms is not None:
+                    self._alone.append(got.raw.elapsed_ms)
+                if got is None or (got.concurrent and self._confirming and self._doubtful(got.raw)):
+                    await self._go_serial(flight, queue)
+                    got = await self._confirm(case)
+                self._judge(case, got.raw)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._salvage(flight)  # an interrupt: keep every answer that did arrive
+            raise
+        finally:
+            for _case, task in flight:
+                task.cancel()
+            await asyncio.gather(*(task for _case, task in flight), return_exceptions=True)
+
+    def _open(self) -> int:
+        """Return how many requests may be in flight now: 1 until three answers sent alone took over 10 ms each.
+
+        Against a target that answers within a few milliseconds (the in-process app, a loopback server in this
+        very process) requests in flight only add overhead; a target further away gets the whole window.
+        """
+        if self.window > 1 and not self._opened:
+            self._opened = len(self._alone) >= 3 and min(self._alone) >= _FAST_MS
+        return self.window if self._opened else 1
+
+    async def _head(self, task: asyncio.Task[_Got], flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> _Got | None:
+        """Wait for the oldest request; None when it is over the latency budget while others are in flight.
+
+        Waiting longer would only measure the queue of a server that serialises requests (or keeps an idle
+        keep-alive connection served while others wait): the request is cancelled and sent again alone.
+        """
+        if not (flight and self._confirming):
+            return await task
+        done, _pending = await asyncio.wait({task}, timeout=self.opts.latency_budget_ms / 1000)
+        if done:
+            return task.result()
+        task.cancel()  # it may be queued behind the others on a server that serialises: measure it alone
+        await asyncio.gather(task, return_exceptions=True)
+        return None
+
+    async def _go_serial(self, flight: deque[tuple[Case, asyncio.Task[_Got]]], queue: deque[Case]) -> None:
+        """Go on one request at a time: keep the answers already in (a prefix, in plan order), send the rest later."""
+        if self.window > 1:
+            self.reduced = (
+                f"an answer was slow or missing with up to {self.window} requests in flight: it was sent "
+                "again alone, and the run went on one request at a time"
+            )
+            self.window = 1
+        done = 0
+        while done < len(flight) and flight[done][1].done():
+            done += 1
+        rest = [flight.pop() for _ in range(len(flight) - done)][::-1]
+        for _case, task in rest:
+            task.cancel()
+        await asyncio.gather(*(task for _case, task in rest), return_exceptions=True)
+        queue.extendleft(case for case, _task in reversed(rest))
+
+    def _salvage(self, flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> None:
+        """Judge, in plan order, the answers already in when the run is interrupted (the run is partial anyway)."""
+        for case, task in flight:
+            if self.stopped:
+                return
+            if task.done() and not task.cancelled() and task.exception() is None:
+                self._judge(case, task.result().raw)
+
+    async def _attempt(self, case: Case, *, concurrent: bool) -> _Got:
+        try:
+            return _Got(await self.transport.post(case.body, auth=case.auth), concurrent)
         except BudgetExhausted:
+            return _Got(None, concurrent)
+
+    def _doubtful(self, raw: Raw | None) -> bool:
+        """True for an answer that may be slow only because others were in flight (a server that serialises)."""
+        if raw is None:
+            return False
+        return raw.status is None or (raw.elapsed_ms or 0.0) > self.opts.latency_budget_ms
+
+    async def _confirm(self, case: Case) -> _Got:
+        """Send ``case`` again alone (nothing else in flight): its answer, not the one queued behind others, counts.
+
+        A first try may still queue behind the burst (a server's accept backlog, connections it keeps open), so a
+        doubtful one is tried once more. If that one is doubtful too, the server is slow by itself: the answer is
+        judged as it is, and no other answer is confirmed.
+        """
+        got = _Got(None, False)
+        for _try in range(2):
+            await self.transport.reset_connections()
+            self.confirm_requests += 1
+            if self.on_request is not None:
+                self.on_request(case.kind, case.body)
+            got = await self._attempt(case, concurrent=False)
+            if not self._doubtful(got.raw):
+                return got
+            # Slow alone too, probably: do not wait the full timeout again.
+            self.transport.timeout = min(self.transport.timeout, max(1.0, 2 * self.opts.latency_budget_ms / 1000))
+        self._confirming = False
+        return got
+
+    def _judge(self, case: Case, raw: Raw | None) -> None:
+        if case.kind not in ("auth", "canonical"):
+            self._check_control()
+            if self.halt:
+                return
+        if raw is None:
             self.stopped = self.stopped or "time budget"
-            return None
+            return
         self.retries_429 += raw.retries_429
         if raw.status == 429:
             self.rate_limited += 1
@@ -166,35 +323,23 @@ class _Run:
                 )
             if self.rate_limited >= 3:
                 self.stopped = "rate limited"
-            return None
-        return self._observe(case, raw), raw
-
-    def _observe(self, case: Case, raw: Raw) -> Observation:
-        return observe(case, raw, secrets=[self.opts.api_key])
-
-    async def _send(self, case: Case) -> None:
-        if time.monotonic() >= self.deadline:
-            self.stopped = "time budget"
             return
+        obs = observe(case, raw, secrets=[self.opts.api_key])
         self.digest.update(len(case.body).to_bytes(8, "big") + case.body)
-        if self.on_request is not None:
-            self.on_request(case.kind, case.body)
-        got = await self._exchange(case)
-        if got is None:
-            return
-        obs, raw = got
         self.observations.append(obs)
+        self.judged.append(case)
         self.sent[case.kind] += 1
         if case.kind in ("invalid", "business"):
             self.per_rule[case.rule] += 1
         for name in self.opts.checks:
-            if case.kind in APPLIES_TO[name]:
+            if judges(name, obs, self.ctx):
                 self.per_check[name] += 1
-        if case.kind == "valid" and obs.status == self.opts.settings.invalid_status and isinstance(obs.body, dict):
+        settings = self.opts.settings
+        if case.kind == "valid" and obs.status == settings.business_status and isinstance(obs.body, dict):
             code = obs.body.get("code")
-            if isinstance(code, str) and code in self.opts.settings.business_codes:
+            if isinstance(code, str) and code in settings.business_codes:
                 self.refusals[code] += 1
-        found = run_checks(obs, self.ctx, self.opts.checks)
+        found = self._checks(obs)
         for check, violation in found:
             key = (check, violation.rule)
             if key not in self.findings:
@@ -202,6 +347,25 @@ class _Run:
         self._account(obs, bool(found))
         if self.progress is not None:
             self.progress(len(self.observations), self.total, case.kind)
+        if case.kind == "canonical" and self.sent["canonical"] >= self.planned.get("canonical", 0):
+            self._check_control()
+
+    def _checks(self, obs: Observation, ctx: CheckContext | None = None) -> list[tuple[str, Violation]]:
+        found = run_checks(obs, ctx or self.ctx, self.opts.checks)
+        return fold_server_errors(found) if obs.status is not None and obs.status >= 500 else found
+
+    def _check_control(self) -> None:
+        """After the canonical phase: if every answer was 401 (key refused) or 404 (wrong base URL), stop."""
+        if self._control_checked:
+            return
+        self._control_checked = True
+        answered = [o for o in self.observations if o.kind == "canonical" and o.status is not None]
+        if not answered:
+            return
+        if all(o.status == self.opts.settings.auth_status for o in answered):
+            self.halt, self.stopped = "key", "the API key was refused"
+        elif all(o.status == 404 for o in answered):
+            self.halt, self.stopped = "path", "every canonical request got 404"
 
     def _account(self, obs: Observation, failed: bool) -> None:
         self.failing += failed
@@ -215,7 +379,7 @@ class _Run:
         elif self.stalls >= self.opts.settings.stall_limit:
             self.stopped = self.stopped or f"{self.stalls} requests timed out, failed or exceeded the latency budget"
 
-    def _finding(self, check: str, violation: Violation, case: Case, obs: Observation, raw: Raw) -> Finding:
+    def _finding(self, check: str, violation: Violation, case: Case, obs: Observation, raw: Raw | None) -> Finding:
         return Finding(
             check,
             violation,
@@ -224,180 +388,39 @@ class _Run:
             case.label,
         )
 
-    def _exchange_record(self, case: Case, obs: Observation, raw: Raw) -> Exchange:
+    def _exchange_record(self, case: Case, obs: Observation, raw: Raw | None) -> Exchange:
         headers = self.transport.headers(case.auth)
         if case.auth == "key":
             headers["Authorization"] = f"Bearer {REDACTED}"
         request_body = case.payload if case.payload is not None else case.body.decode("utf-8", "replace")
+        response_body: Any = obs.body
         if obs.body is NOT_JSON:
-            text = raw.content[:_MAX_TEXT].decode("utf-8", "replace")
-            response_body: Any = self._redact(text) if raw.content else None
-        else:
-            response_body = obs.body
+            content = raw.content if raw is not None else b""
+            # Redact the whole text first, then cut it: a cut first could keep most of an echoed key.
+            text = self._redact(content.decode("utf-8", "replace"))[:_MAX_TEXT]
+            response_body = text if content else None
         return Exchange(
             method="POST",
             url=self.transport.url,
             request_headers=headers,
             request_body=redact_json(request_body, [self.opts.api_key]),
-            status=raw.status,
-            response_headers=dict(raw.headers),
+            status=obs.status,
+            response_headers=dict(obs.headers),
             response_body=response_body,
-            elapsed_ms=None if raw.elapsed_ms is None else round(raw.elapsed_ms, 2),
-            error=raw.error,
+            elapsed_ms=None if obs.elapsed_ms is None else round(obs.elapsed_ms, 2),
+            error=obs.error,
         )
 
     def _redact(self, text: str) -> str:
         return self.transport.redact(text)
 
-    # --- shrinking ----------------------------------------------------------------------------------------
-
-    async def _shrink_all(self) -> None:
-        if (self.stopped or "").startswith(("time", "rate")) or self.stalls >= self.opts.settings.stall_limit:
-            return
-        for key, (_finding, case, _violation) in list(self.findings.items()):
-            if case is None or key[0] in _NOT_SHRUNK or case.kind not in ("valid", "invalid"):
-                continue
-            if case.payload is None or _decode(case.body) != case.payload:
-                continue
-            if self.shrink_requests >= _SHRINK_TOTAL or time.monotonic() >= self.deadline:
-                return
-            await self._shrink(key, case)
-
-    async def _shrink(self, key: tuple[str, str], case: Case) -> None:
-        check, rule = key
-        best = case
-        attempts = 0
-        improved = True
-        while improved and attempts < _SHRINK_PER_FINDING:
-            improved = False
-            for candidate in shrink_candidates(best.payload):
-                if attempts >= _SHRINK_PER_FINDING or self.shrink_requests >= _SHRINK_TOTAL:
-                    return
-                if not still_qualifies(candidate, case):
-                    continue
-                attempts += 1
-                self.shrink_requests += 1
-                trial = Case(case.kind, encode(candidate), candidate, case.label, case.rule, case.pointer, case.auth)
-                got = await self._exchange(trial)
-                if got is None:
-                    return
-                obs, raw = got
-                scratch = CheckContext(self.ctx.fixtures, self.ctx.settings, self.ctx.latency_budget_ms)
-                hit = next((v for v in CHECKS[check](obs, scratch) if v.rule == rule), None)
-                if hit is not None:
-                    label = f"{case.label} (shrunk)"
-                    finding = Finding(
-                        check,
-                        hit,
-                        self._exchange_record(trial, obs, raw),
-                        self.transport.curl(trial.body, "key"),
-                        label,
-                    )
-                    self.findings[key] = (finding, trial, hit)
-                    best = trial
-                    improved = True
-                    break
-
     # --- verdict -------------------------------------------------------------------------------------------
 
     def result(self) -> ContractRun:
-        errors = list(self.errors)
-        findings = [f for f, _c, _v in self.findings.values()]
-        order = {name: i for i, name in enumerate(CHECKS)}
-        findings.sort(key=lambda f: (order[f.check], f.rule, f.pointer))
-        answered = [o for o in self.observations if o.status is not None]
-        keyed = [o for o in answered if o.kind != "auth"]
-        covered = sorted(r for r in self.rules if self.per_rule[r])
-        missing = sorted(r for r in self.rules if not self.per_rule[r])
-        fatal = False
-        if self.interrupted:
-            errors.append("interrupted before the run finished; the results are partial")
-            fatal = True
-        if not self.observations and not errors:
-            errors.append("no request was sent")
-        if self.observations and not answered:
-            first = next((o.error for o in self.observations if o.error), "no answer")
-            errors.append(f"no answer from {self.transport.target}: {first}")
-            fatal = True
-        elif keyed and all(o.status == self.opts.settings.auth_status for o in keyed):
-            errors.append(
-                f"every request with the API key got {self.opts.settings.auth_status}: is the key right "
-                "for this target (test-mode keys only work on test.dodopayments.com)?"
-            )
-            fatal = True
-        elif answered and not any(o.status == 200 for o in answered) and not findings:
-            errors.append("no request got 200, so the success path was never checked")
-        if missing and not findings:
-            why = f" (stopped: {self.stopped})" if self.stopped else ""
-            errors.append(
-                f"rule coverage incomplete{why}: {len(missing)} rule(s) never sent: "
-                f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}"
-            )
-        planned_canonical = self.planned.get("canonical", 0)
-        if self.sent["canonical"] < planned_canonical and not findings and not fatal:
-            errors.append(
-                f"only {self.sent['canonical']} of {planned_canonical} canonical requests were answered "
-                f"(stopped: {self.stopped or 'early'})"
-            )
-        verdict: Verdict
-        if fatal or (errors and not findings) or not self.observations:
-            verdict = "error"
-        elif findings:
-            verdict = "failed"
-        else:
-            verdict = "passed"
-        return ContractRun(
-            verdict=verdict,
-            violations=tuple(findings),
-            errors=tuple(self._redact(e) for e in errors),
-            stats=self._stats(covered, missing),
-            seed=self.opts.seed,
-            target=self.transport.target,
-            checks=self.opts.checks,
-            interrupted=self.interrupted,
-        )
+        from ._verdict import decide
 
-    def _stats(self, covered: list[str], missing: list[str]) -> dict[str, Any]:
-        latencies = sorted(o.elapsed_ms for o in self.observations if o.elapsed_ms is not None and o.status)
-        statuses = Counter("none" if o.status is None else str(o.status) for o in self.observations)
-        total_rules = len(covered) + len(missing)
-        return {
-            "requests": len(self.observations),
-            "requests_per_phase": {k: self.sent[k] for k in _PHASES if k in self.planned or self.sent[k]},
-            "planned_per_phase": dict(self.planned),
-            "cases_per_check": {n: self.per_check[n] for n in self.opts.checks},
-            "cases_per_rule": dict(sorted(self.per_rule.items())),
-            "rule_coverage": {
-                "covered": covered,
-                "missing": missing,
-                "ratio": round(len(covered) / total_rules, 4) if total_rules else 1.0,
-            },
-            "business_refusals": dict(sorted(self.refusals.items())),
-            "status_counts": dict(sorted(statuses.items())),
-            "latency_ms": {
-                "p50": _percentile(latencies, 0.50),
-                "p99": _percentile(latencies, 0.99),
-                "max": round(latencies[-1], 2) if latencies else None,
-            },
-            "duration_s": round(time.monotonic() - self.started, 3),
-            "stopped": self.stopped,
-            "shrink_requests": self.shrink_requests,
-            "retries_429": self.retries_429,
-            "rate_limit": self.transport.rate_limit,
-            "request_digest": self.digest.hexdigest(),
-            **self.extra_stats,
-        }
+        return decide(self)
 
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
-    return round(values[index], 2)
-
-
-def _decode(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
+    def phases_sent(self) -> dict[str, int]:
+        """Return requests judged per phase, in sending order (planned phases, and any that sent something)."""
+        return {k: self.sent[k] for k in PHASES if k in self.planned or self.sent[k]}

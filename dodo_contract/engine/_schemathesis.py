@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
+import time
 from typing import Any
 
 from ..contract.schemas import openapi_path
 from ..validation.validator import validate_request
-from ._plan import Case, draw, encode
+from ._plan import Case, Stop, draw, encode
 
 __all__ = ["plan_schemathesis", "run_schemathesis_phase"]
 
@@ -39,8 +41,11 @@ def _intify(value: Any) -> Any:
     return value
 
 
-def plan_schemathesis(seed: int, n: int) -> list[Case]:
-    """Draw ``n`` bodies with Schemathesis (half positive, half negative) and label each with our validator."""
+def plan_schemathesis(seed: int, n: int, *, stop: Stop | None = None) -> list[Case]:
+    """Draw ``n`` bodies with Schemathesis (half positive, half negative) and label each with our validator.
+
+    ``stop()`` is asked between examples (the run's time budget, a cancelled run): planning then ends early.
+    """
     import schemathesis
     from schemathesis.generation.modes import GenerationMode
 
@@ -51,7 +56,7 @@ def plan_schemathesis(seed: int, n: int) -> list[Case]:
     for offset, mode in enumerate((GenerationMode.POSITIVE, GenerationMode.NEGATIVE)):
         count = n // 2 if offset == 0 else n - n // 2
         strategy = operation.as_strategy(generation_mode=mode).map(_body_of)
-        for body in draw(strategy, count, seed + 104729 * (offset + 1)):
+        for body in draw(strategy, count, seed + 104729 * (offset + 1), stop=stop):
             if body is _MISSING:
                 continue
             if isinstance(body, (bytes, bytearray)):
@@ -75,17 +80,26 @@ def plan_schemathesis(seed: int, n: int) -> list[Case]:
 async def run_schemathesis_phase(run: Any) -> None:
     """Send the Schemathesis cases through the run's transport and checks (stops when the run stops)."""
     n = max(10, run.opts.max_examples)
+    cancelled = threading.Event()  # the planning thread cannot be cancelled from here: it is told to stop
+    cut = threading.Event()
+
+    def stop() -> bool:
+        if cancelled.is_set() or time.monotonic() >= run.deadline:
+            cut.set()
+        return cut.is_set()
+
     try:
-        cases = await asyncio.to_thread(plan_schemathesis, run.opts.seed, n)
+        cases = await asyncio.to_thread(plan_schemathesis, run.opts.seed, n, stop=stop)
     except Exception as exc:  # Schemathesis failing to load the spec must not pass as "nothing found"
         run.errors.append(f"the Schemathesis phase could not start: {type(exc).__name__}: {exc}")
         return
+    finally:
+        cancelled.set()
+    if cut.is_set():
+        run.errors.append(f"the Schemathesis phase ran out of the time budget while planning ({len(cases)} of {n})")
     run.planned["schemathesis"] = len(cases)
     run.total = (run.total or 0) + len(cases)
-    for case in cases:
-        if run.stopped:
-            break
-        await run._send(case)
+    await run._send_all(cases)
     run.extra_stats["schemathesis_cases"] = (
         sum(1 for c in cases if c.kind == "fuzz"),
         sum(1 for c in cases if c.kind == "invalid"),

@@ -1,32 +1,35 @@
 """Send ``POST /payments`` to a base URL or an in-process ASGI app: rate limit, 429 retries, timeouts, redaction.
 
-Only this module touches the network. It never sends anything but ``POST <base>/payments``; the Authorization
-header is the caller's key unless the engine's auth probe asks for a missing or wrong one.
+Only this module touches the network. It never sends anything but ``POST <base>/payments``, to the canonical URL
+``_hosts.guard_target`` returned (so the host judged is the host connected to); the Authorization header is the
+caller's key unless the engine's auth probe asks for a missing or wrong one. Answers are streamed and read at
+most up to ``MAX_BODY`` bytes (plus one chunk), so a server sending a gigabyte costs a few MiB.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import json
 import shlex
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import httpx
 
 from ..contract.settings import ContractSettings
-from ..errors import ConfigError, redact
+from ..errors import MIN_KEY_LENGTH, ConfigError, redact
+from ._hosts import LIVE_HOSTS, guard_target, is_live_host, is_loopback
 
 __all__ = [
     "LIVE_HOSTS",
+    "MAX_BODY",
     "AuthMode",
     "BudgetExhausted",
     "Raw",
     "Transport",
+    "check_api_key",
     "curl_command",
     "is_live_host",
     "is_loopback",
@@ -34,16 +37,19 @@ __all__ = [
 ]
 
 AuthMode = Literal["key", "missing", "wrong"]
-LIVE_HOSTS = frozenset({"live.dodopayments.com"})
 WRONG_KEY = "dodo-contract-wrong-key-0000000000000000"
 DEFAULT_REMOTE_RATE = 20.0  # requests/s: half of Dodo's documented 40 req/s burst for the default tier
 _IN_PROCESS_URL = "http://dodo-contract.invalid"
-_MAX_BODY = 4 * 1024 * 1024
+MAX_BODY = 4 * 1024 * 1024
+_CHUNK = 64 * 1024
 _USER_AGENT = "dodo-contract/0.1"
 
 
 class BudgetExhausted(Exception):
-    """The run's time budget ran out before the request could be sent."""
+    """The run's time budget ran out before the request could be sent, or cut the request off.
+
+    Either way there is nothing to judge: a request the run itself gave up on is not the server's fault.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,36 +64,7 @@ class Raw:
     error_kind: str = ""
     received_at: float = 0.0
     retries_429: int = 0
-
-
-def is_live_host(base_url: str) -> bool:
-    """True when ``base_url`` points at Dodo's live-mode API (real money)."""
-    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
-    return host in LIVE_HOSTS
-
-
-def is_loopback(base_url: str) -> bool:
-    """True when ``base_url`` names this machine (localhost or a loopback address)."""
-    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_base_url(base_url: str) -> str:
-    if not isinstance(base_url, str) or not base_url.strip():
-        raise ConfigError(f"base_url must be an http(s) URL, got {base_url!r}")
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"base_url must be an absolute http(s) URL such as https://test.dodopayments.com, got {base_url!r}"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"base_url must not carry a query or fragment: {base_url!r}")
-    return base_url.strip().rstrip("/")
+    truncated: bool = False  # the body went over MAX_BODY; ``content`` holds its first MAX_BODY bytes
 
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
@@ -119,11 +96,11 @@ class Transport:
         rate_limit: float | None = None,
         settings: ContractSettings | None = None,
         deadline: float | None = None,
+        allow_live: bool = False,
     ) -> None:
         if (base_url is None) == (app is None):
             raise ConfigError("pass exactly one of base_url (a running implementation) or app (an ASGI app)")
-        if not isinstance(api_key, str) or not api_key:
-            raise ConfigError("api_key must be a non-empty string")
+        check_api_key(api_key)
         if not timeout > 0:
             raise ConfigError(f"timeout must be > 0 seconds, got {timeout!r}")
         if rate_limit is not None and not rate_limit > 0:
@@ -133,8 +110,10 @@ class Transport:
         self.settings = settings or ContractSettings()
         self.deadline = deadline
         self.in_process = app is not None
+        self.bytes_read = 0  # body bytes read from every answer, for the memory bound's tests
         if base_url is not None:
-            self.base_url = _check_base_url(base_url)
+            # Defence in depth: every caller already guarded the URL, but this is where the socket opens.
+            self.base_url = guard_target(base_url, allow_live=allow_live)
             default_rate = None if is_loopback(self.base_url) else DEFAULT_REMOTE_RATE
             self.target = self.base_url
         else:
@@ -145,18 +124,32 @@ class Transport:
         self.rate_limit = rate_limit if rate_limit is not None else default_rate
         self._interval = 1.0 / self.rate_limit if self.rate_limit else 0.0
         self._next_at = 0.0
+        self._hold_until = 0.0  # a 429's Retry-After holds every sender, not just the one that got it
         self._app = app
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Transport:
+        self._client = self._new_client()
+        return self
+
+    def _new_client(self) -> httpx.AsyncClient:
         if self._app is not None:
             transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=self._app, raise_app_exceptions=False)
         else:
             transport = httpx.AsyncHTTPTransport(retries=0)
-        self._client = httpx.AsyncClient(
+        return httpx.AsyncClient(
             transport=transport, timeout=httpx.Timeout(self.timeout), follow_redirects=False, trust_env=False
         )
-        return self
+
+    async def reset_connections(self) -> None:
+        """Close every pooled connection; the next request opens a fresh one.
+
+        A server that handles one connection at a time keeps serving an idle keep-alive connection while a request
+        on another one waits: after sending concurrently, a request meant to be measured alone needs this.
+        """
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = self._new_client()
 
     async def __aexit__(self, *exc: object) -> None:
         if self._client is not None:
@@ -165,7 +158,13 @@ class Transport:
 
     def headers(self, auth: AuthMode = "key") -> dict[str, str]:
         """Return the request headers for ``auth`` (the real key, none, or a made-up wrong one)."""
-        out = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": _USER_AGENT}
+        # identity: the bytes read are the bytes sent, so the body cap bounds memory (no decompression bomb)
+        out = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+            "User-Agent": _USER_AGENT,
+        }
         if auth == "key":
             out["Authorization"] = f"Bearer {self.api_key}"
         elif auth == "wrong":
@@ -194,22 +193,28 @@ class Transport:
             ):
                 return _with_retries(raw, retries)
             retries += 1
+            self._hold_until = max(self._hold_until, time.monotonic() + wait)
             await asyncio.sleep(wait)
 
     async def _send_once(self, body: bytes, auth: AuthMode) -> Raw:
         assert self._client is not None, "use Transport as an async context manager"
         await self._pace()
         timeout = self.timeout
+        cut_by_deadline = False
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise BudgetExhausted
-            timeout = min(timeout, left)
+            if left < timeout:
+                timeout, cut_by_deadline = left, True
         start = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
-                response = await self._client.post(self.url, content=body, headers=self.headers(auth))
+                async with self._client.stream("POST", self.url, content=body, headers=self.headers(auth)) as response:
+                    content, truncated = await self._read(response)
         except (TimeoutError, httpx.TimeoutException):
+            if cut_by_deadline:
+                raise BudgetExhausted from None
             return self._failure("timeout", f"no answer within {timeout:.1f} s", start)
         except httpx.ConnectError as exc:
             return self._failure("connection", f"cannot connect to {self.target}: {exc or type(exc).__name__}", start)
@@ -218,21 +223,38 @@ class Transport:
         except OSError as exc:
             return self._failure("connection", f"cannot reach {self.target}: {exc}", start)
         elapsed = (time.perf_counter() - start) * 1000.0
-        headers = {k.lower(): self.redact(v) for k, v in response.headers.items()}
-        return Raw(response.status_code, headers, response.content[:_MAX_BODY], elapsed, received_at=time.time())
+        headers = {self.redact(k.lower()): self.redact(v) for k, v in response.headers.items()}
+        return Raw(response.status_code, headers, content, elapsed, received_at=time.time(), truncated=truncated)
+
+    async def _read(self, response: httpx.Response) -> tuple[bytes, bool]:
+        """Read the body up to ``MAX_BODY`` bytes; stop there (the connection is then closed, unread)."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes(_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            self.bytes_read += len(chunk)
+            if size > MAX_BODY:
+                return b"".join(chunks)[:MAX_BODY], True
+        return b"".join(chunks), False
 
     def _failure(self, kind: str, message: str, start: float) -> Raw:
         elapsed = (time.perf_counter() - start) * 1000.0
         return Raw(None, error=self.redact(message), error_kind=kind, elapsed_ms=elapsed, received_at=time.time())
 
     async def _pace(self) -> None:
-        if not self._interval:
-            return
+        """Wait for this request's slot; raise ``BudgetExhausted`` if the slot lies beyond the deadline.
+
+        Each sender reserves its slot before sleeping, so concurrent senders never share one (the rate holds).
+        """
         now = time.monotonic()
-        if now < self._next_at:
-            await asyncio.sleep(self._next_at - now)
-            now = time.monotonic()
-        self._next_at = max(now, self._next_at) + self._interval
+        slot = max(now, self._hold_until, self._next_at if self._interval else 0.0)
+        if self.deadline is not None and slot >= self.deadline:
+            raise BudgetExhausted
+        if self._interval:
+            self._next_at = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     def curl(self, body: bytes, auth: AuthMode = "key") -> str:
         """Return a curl command reproducing the request, with the key as ``$DODO_API_KEY``."""
@@ -240,11 +262,30 @@ class Transport:
         return curl_command(url, body, auth=auth)
 
 
+def check_api_key(api_key: object) -> None:
+    """Raise ``ConfigError`` unless ``api_key`` is a string of at least ``MIN_KEY_LENGTH`` characters.
+
+    The message never contains the key. Shorter keys cannot be real, and redacting them would mangle every text.
+    """
+    if not isinstance(api_key, str) or not api_key:
+        raise ConfigError("api_key must be a non-empty string")
+    if len(api_key) < MIN_KEY_LENGTH:
+        raise ConfigError(f"the API key is too short ({len(api_key)} characters, at least {MIN_KEY_LENGTH} expected)")
+
+
 def _with_retries(raw: Raw, retries: int) -> Raw:
     if not retries:
         return raw
     return Raw(
-        raw.status, raw.headers, raw.content, raw.elapsed_ms, raw.error, raw.error_kind, raw.received_at, retries
+        raw.status,
+        raw.headers,
+        raw.content,
+        raw.elapsed_ms,
+        raw.error,
+        raw.error_kind,
+        raw.received_at,
+        retries,
+        raw.truncated,
     )
 
 
@@ -271,18 +312,28 @@ def curl_command(url: str, body: bytes, *, auth: AuthMode = "key") -> str:
 
 
 def redact_json(value: Any, secrets: list[str]) -> Any:
-    """Return ``value`` with every secret replaced inside its strings (keys and values)."""
-    if not any(s and len(s) >= 4 for s in secrets):
+    """Return ``value`` with every secret (and fragment of one) replaced inside its strings, keys and values alike.
+
+    Each string is redacted on its own, so a JSON structure never breaks; values without a trace of a secret
+    come back as the same object.
+    """
+    keys = [s for s in secrets if s]
+    if not keys:
         return value
-    # A key with JSON-special characters appears escaped in the dump: redact that spelling too.
-    secrets = [*secrets, *(json.dumps(s)[1:-1] for s in secrets if s)]
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         return value
-    if not any(s in text for s in secrets if s):
+    if redact(text, keys) == text:
         return value
-    try:
-        return json.loads(redact(text, secrets))
-    except ValueError:  # a key with JSON-special characters: fall back to the text, redacted
-        return redact(text, secrets)
+    return _redact_strings(value, keys)
+
+
+def _redact_strings(value: Any, keys: list[str]) -> Any:
+    if isinstance(value, str):
+        return redact(value, keys)
+    if isinstance(value, dict):
+        return {_redact_strings(k, keys): _redact_strings(v, keys) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(v, keys) for v in value]
+    return value

@@ -4,9 +4,11 @@ Phases, in order: (a) auth probe (missing key, wrong key; the only requests whos
 from the caller's key), (b) canonical requests built only from the fixtures, (c) schema-valid requests that each
 break one business rule the fixtures make checkable, (d) labelled invalid requests covering every rule of
 ``strategies.INVALID_REQUEST_RULES``, (e) generated valid requests, (f) opt-in Schemathesis phase. All requests
-are planned from the seed before the first is sent. A run stops sending when the time budget is spent, after
-``max_failures`` failing answers, or after ``settings.stall_limit`` answers that time out or exceed the latency
-budget; failures of content checks are then shrunk.
+are planned from the seed before the first is sent (outside the event loop, so Ctrl-C stops planning at once),
+then sent with up to ``concurrency`` in flight and judged in plan order. A run stops sending when the time
+budget is spent, after ``max_failures`` failing answers, after ``settings.stall_limit`` answers that time out or
+exceed the latency budget, or when the canonical requests show the key or the base URL is wrong; failures of
+content checks are then shrunk.
 """
 
 from __future__ import annotations
@@ -14,20 +16,33 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import secrets
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..checks.core import CHECKS
 from ..contract.fixtures import Fixtures, default_fixtures, load_fixtures
 from ..contract.settings import ContractSettings
-from ..errors import ConfigError
+from ..errors import ConfigError, Secret
+from ._hosts import canonical_base_url, is_live_host, live_host_refusal
+from ._limits import DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, MAX_EXAMPLES
 from ._plan import LIVE_REQUEST_BUDGET
 from ._run import Progress, _Run, observe
-from ._transport import is_live_host
+from ._transport import check_api_key
 from .outcome import ContractRun
 
-__all__ = ["DEFAULT_MAX_FAILURES", "LIVE_REQUEST_BUDGET", "check_implementation", "observe"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_FAILURES",
+    "LIVE_REQUEST_BUDGET",
+    "MAX_CONCURRENCY",
+    "MAX_EXAMPLES",
+    "check_implementation",
+    "observe",
+]
 
 
 DEFAULT_MAX_FAILURES = 25
@@ -39,7 +54,7 @@ def check_implementation(
     app: Any = None,
     api_key: str,
     fixtures: str | Path | Mapping[str, Any] | Fixtures | None = None,
-    max_examples: int = 100,
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
     seed: int | None = None,
     timeout: float = 10.0,
     rate_limit: float | None = None,
@@ -52,20 +67,26 @@ def check_implementation(
     settings: ContractSettings | None = None,
     on_request: Callable[[str, bytes], None] | None = None,
     schemathesis: bool = False,
+    concurrency: int | None = None,
 ) -> ContractRun:
     """Judge the implementation at ``base_url`` (or the ASGI ``app``) against the Create Payment contract.
 
     ``fixtures`` (a file path, a mapping in the fixtures format, ``Fixtures``, or None for the bundled catalog)
-    says which ids, codes, currencies and countries the implementation knows. ``max_examples`` generated
-    valid requests are sent after the auth probe, the canonical requests and the labelled invalid ones; the
-    same ``seed`` sends the same bytes (None picks one, reported as ``run.seed``). ``rate_limit`` is in
+    says which ids, codes, currencies and countries the implementation knows. ``max_examples`` (at most
+    ``MAX_EXAMPLES``) generated valid requests are sent after the auth probe, the canonical requests and the
+    labelled invalid ones; the same ``seed`` sends the same bytes (None picks one, reported as ``run.seed``).
+    ``concurrency`` requests are in flight at once (default ``DEFAULT_CONCURRENCY``; 1 sends one at a time):
+    answers are judged in plan order, so the verdict and reports do not depend on it. An answer that was slow
+    or missing while others were in flight is sent again alone before it counts, and the run goes on one at a
+    time (a server that serialises requests must not look slow because of us). ``rate_limit`` is in
     requests/s (default 20/s for remote hosts, unlimited for loopback and in-process apps); ``timeout`` is per
     request; ``latency_budget_ms`` per answer; ``time_budget_s`` for the whole run. ``checks`` restricts the
     checks run (names from ``dodo_contract.checks.CHECKS``). ``settings`` overrides the inferred facts
     (statuses, business codes). ``on_request(kind, body)`` sees every body sent. Dodo's live host is refused
     unless ``allow_live``, and then only a few canonical requests are sent. ``schemathesis=True`` adds an
     OpenAPI-driven phase run by Schemathesis (slower). Argument errors raise ``ConfigError``; everything that
-    goes wrong while checking ends in a ``ContractRun`` with verdict ``"error"``.
+    goes wrong while checking ends in a ``ContractRun``: verdict ``"error"`` when nothing could be checked,
+    ``"incomplete"`` when the run was cut short (time budget, stalls, rate limiting) before violations were found.
     """
     opts = _Options.build(
         base_url=base_url,
@@ -82,13 +103,46 @@ def check_implementation(
         checks=checks,
         allow_live=allow_live,
         settings=settings,
+        concurrency=concurrency,
     )
     run = _Run(opts, progress=progress, on_request=on_request, schemathesis=schemathesis)
     try:
-        _run_coroutine(run.main())
+        with _interruptible() as interrupted:
+            run.plan(stop=interrupted)
+        if run.plan_ok:
+            _run_coroutine(run.main())
     except KeyboardInterrupt:
         run.interrupted = True
     return run.result()
+
+
+@contextmanager
+def _interruptible() -> Iterator[Callable[[], bool]]:
+    """Yield ``interrupted()``: it raises ``KeyboardInterrupt`` once SIGINT arrived (checked between examples).
+
+    Hypothesis runs garbage-collector callbacks, and a ``KeyboardInterrupt`` raised inside one is swallowed;
+    noting the signal in a flag and raising from ordinary code is what makes Ctrl-C stop planning at once.
+    """
+    hit = threading.Event()
+
+    def interrupted() -> bool:
+        if hit.is_set():
+            raise KeyboardInterrupt
+        return False
+
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:  # someone else decides what SIGINT means: leave it to them
+        yield interrupted
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: hit.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    interrupted()
 
 
 def _run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
@@ -109,6 +163,8 @@ class _Options:
     base_url: str | None
     app: Any
     api_key: str
+    allow_live: bool
+    concurrency: int
     fixtures: Fixtures
     max_examples: int
     seed: int
@@ -126,18 +182,21 @@ class _Options:
         base_url, app = kw["base_url"], kw["app"]
         if (base_url is None) == (app is None):
             raise ConfigError("pass exactly one of base_url (a running implementation) or app (an ASGI app)")
-        if not isinstance(kw["api_key"], str) or not kw["api_key"]:
-            raise ConfigError("api_key must be a non-empty string")
-        live = base_url is not None and isinstance(base_url, str) and is_live_host(base_url)
-        if live and not kw["allow_live"]:
-            raise ConfigError(
-                "refusing to test live.dodopayments.com (live mode moves real money); use "
-                "https://test.dodopayments.com, or pass allow_live=True to send a few canonical requests only"
-            )
-        for name in ("max_examples", "max_failures"):
+        check_api_key(kw["api_key"])
+        if base_url is not None:
+            base_url = canonical_base_url(base_url)  # what the transport will connect to, judged once here
+        live = base_url is not None and is_live_host(base_url)
+        if live and kw["allow_live"] is not True:
+            raise live_host_refusal()
+        for name, low, high in (("max_examples", 0, MAX_EXAMPLES), ("max_failures", 1, None)):
             value = kw[name]
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "max_examples" else 1):
-                raise ConfigError(f"{name} must be an integer >= {0 if name == 'max_examples' else 1}, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+            if high is not None and value > high:
+                raise ConfigError(f"{name} must be at most {high:,} (a run that size cannot finish), got {value:,}")
+        concurrency = DEFAULT_CONCURRENCY if kw["concurrency"] is None else kw["concurrency"]
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise ConfigError(f"concurrency must be an integer from 1 to {MAX_CONCURRENCY}, got {concurrency!r}")
         for name in ("timeout", "latency_budget_ms", "time_budget_s"):
             value = kw[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
@@ -155,7 +214,9 @@ class _Options:
         return cls(
             base_url=base_url,
             app=app,
-            api_key=kw["api_key"],
+            api_key=Secret(kw["api_key"]),
+            allow_live=kw["allow_live"] is True,
+            concurrency=concurrency,
             fixtures=fixtures,
             max_examples=kw["max_examples"],
             seed=seed,

@@ -13,7 +13,7 @@ from ..errors import Violation
 
 __all__ = ["ContractRun", "Exchange", "Finding", "Verdict"]
 
-Verdict = Literal["passed", "failed", "error"]
+Verdict = Literal["passed", "failed", "error", "incomplete"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +91,15 @@ class Finding:
 class ContractRun:
     """The result of judging one implementation.
 
-    ``verdict`` is ``"passed"`` (contract honoured), ``"failed"`` (violations found) or ``"error"`` (could not
-    check: unreachable, every answer 401, no 200 ever seen, interrupted...; ``errors`` says why). A gate must
-    treat anything but ``"passed"`` as not passed. ``stats`` keys: ``requests``, ``cases_per_check``,
-    ``cases_per_rule``, ``rule_coverage`` (``covered``, ``missing``, ``ratio``), ``business_refusals``,
-    ``status_counts``, ``latency_ms`` (``p50``, ``p99``, ``max``), ``duration_s``.
+    ``verdict`` is ``"passed"`` (everything planned was judged and honoured the contract), ``"failed"``
+    (violations found, even in a run cut short), ``"incomplete"`` (no violation, but the run did not judge all
+    it planned: time budget, stalls, rate limiting, missing rule coverage) or ``"error"`` (could not check at
+    all: unreachable, the key refused, every answer 404, no 200 ever seen, interrupted...). ``errors`` says why
+    for the last two. A gate must treat anything but ``"passed"`` as not passed. ``stats`` keys: ``requests``
+    (judged), ``planned_requests``, ``cases_per_check`` (requests each check judged), ``cases_per_rule``,
+    ``rule_coverage`` (``covered``, ``missing``, ``ratio``), ``business_refusals``, ``status_counts``,
+    ``latency_ms`` (``p50``, ``p99``, ``max``), ``duration_s``, ``stopped`` (why the run stopped early, or None),
+    ``concurrency``, ``most_in_flight``, ``concurrency_reduced``, ``request_digest``.
     """
 
     verdict: Verdict

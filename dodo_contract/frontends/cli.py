@@ -144,6 +144,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="requests per second (env DODO_CONTRACT_RATE_LIMIT; default: unlimited on loopback, 20 elsewhere)",
     )
     g.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests in flight at once, 1..64; answers are judged in plan order, so the verdict does not change "
+        "(env DODO_CONTRACT_CONCURRENCY; default: 16, 1 = one at a time)",
+    )
+    g.add_argument(
         "--allow-live",
         action="store_true",
         help="allow Dodo's live host, which moves real money: only a few canonical requests are sent "

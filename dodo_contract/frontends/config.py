@@ -26,10 +26,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..contract.settings import ContractSettings
-from ..errors import ConfigError
+from ..engine._hosts import LIVE_HOSTS, canonical_base_url, is_live_host, live_host_refusal
+from ..engine._limits import MAX_CONCURRENCY, MAX_EXAMPLES
+from ..errors import MIN_KEY_LENGTH, ConfigError, Secret
 
 __all__ = [
     "API_KEY_ENV",
@@ -42,7 +43,7 @@ __all__ = [
     "resolve_config",
 ]
 
-LIVE_HOST = "live.dodopayments.com"
+LIVE_HOST = min(LIVE_HOSTS)
 API_KEY_ENV = ("DODO_API_KEY", "DODO_PAYMENTS_API_KEY")
 DEFAULT_REPORT_DIR = "reports"
 _ENV_PREFIX = "DODO_CONTRACT_"
@@ -57,9 +58,11 @@ _FALSE = {"0", "false", "no", "off", ""}
 class RunConfig:
     """Every option of a contract run, resolved and validated.
 
-    ``base_url`` None means "start the embedded reference mock". ``max_examples`` None leaves the engine's
-    default. ``contract`` holds overrides of the inferred facts (``[tool.dodo-contract.inferred]``), None for
-    the defaults. ``sources`` says where each option that was set came from (for messages), e.g. ``"--seed"``.
+    ``base_url`` None means "start the embedded reference mock"; otherwise it is the canonical URL
+    (``engine._hosts.canonical_base_url``) the transport will connect to. ``max_examples`` and ``concurrency``
+    None leave the engine's defaults. ``contract`` holds overrides of the inferred facts
+    (``[tool.dodo-contract.inferred]``), None for the defaults. ``sources`` says where each option that was set
+    came from (for messages), e.g. ``"--seed"``.
     """
 
     base_url: str | None = None
@@ -72,6 +75,7 @@ class RunConfig:
     rate_limit: float | None = None
     allow_live: bool = False
     schemathesis: bool = False
+    concurrency: int | None = None
     latency_budget_ms: float = _DEFAULT_LATENCY_BUDGET_MS
     time_budget_s: float = _DEFAULT_TIME_BUDGET_S
     contract: ContractSettings | None = None
@@ -99,7 +103,7 @@ def _text(value: Any, where: str) -> str | None:
     return value.strip() or None
 
 
-def _int(minimum: int) -> _Converter:
+def _int(minimum: int, maximum: int | None = None) -> _Converter:
     def convert(value: Any, where: str) -> int | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
@@ -107,10 +111,14 @@ def _int(minimum: int) -> _Converter:
             raise ConfigError(f"{where}: must be an integer >= {minimum}, got {value!r}")
         try:
             number = int(value)
-        except ValueError:
-            raise ConfigError(f"{where}: must be an integer >= {minimum}, got {value!r}") from None
+        except ValueError:  # also the 4,300-digit limit of int(): such a string is no count anyway
+            shown = str(value)[:40]
+            raise ConfigError(f"{where}: must be an integer >= {minimum}, got {shown!r}") from None
         if number < minimum:
             raise ConfigError(f"{where}: must be an integer >= {minimum}, got {number}")
+        if maximum is not None and number > maximum:
+            shown = f"{number:,}" if number.bit_length() < 128 else "a huge number"
+            raise ConfigError(f"{where}: must be at most {maximum:,} (the documented maximum), got {shown}")
         return number
 
     return convert
@@ -142,18 +150,7 @@ def _url(value: Any, where: str) -> str | None:
     text = _text(value, where)
     if text is None:
         return None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: must be an absolute http(s) URL such as http://127.0.0.1:8000, got {text!r}")
-    if parts.username or parts.password:
-        raise ConfigError(f"{where}: must not carry credentials; pass the API key with --api-key or DODO_API_KEY")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{where}: must not have a query or fragment, got {text!r}")
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        raise ConfigError(f"{where}: has an invalid port, got {text!r}") from None
-    return text.rstrip("/")
+    return canonical_base_url(text, where=where)
 
 
 def _api_key(value: Any, where: str) -> str | None:
@@ -165,20 +162,24 @@ def _api_key(value: Any, where: str) -> str | None:
     if any(ch.isspace() or not ch.isprintable() for ch in key):
         # Never echo the key: say only what is wrong with it.
         raise ConfigError(f"{where}: the API key contains whitespace or control characters")
-    return key or None
+    if key and len(key) < MIN_KEY_LENGTH:
+        # A real key is far longer, and a short one could not be told apart from ordinary text when redacting.
+        raise ConfigError(f"{where}: the API key is too short ({len(key)} characters, at least {MIN_KEY_LENGTH})")
+    return Secret(key) if key else None
 
 
 _CONVERTERS: dict[str, _Converter] = {
     "base_url": _url,
     "api_key": _api_key,
     "fixtures": _text,
-    "max_examples": _int(1),
+    "max_examples": _int(1, MAX_EXAMPLES),
     "seed": _int(0),
     "report_dir": _text,
     "timeout": _positive_float,
     "rate_limit": _positive_float,
     "allow_live": _bool,
     "schemathesis": _bool,
+    "concurrency": _int(1, MAX_CONCURRENCY),
     "latency_budget_ms": _positive_float,
     "time_budget_s": _positive_float,
 }
@@ -207,9 +208,12 @@ def _pyproject_table(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    table = data.get("tool", {}).get("dodo-contract", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table ([tool.dodo-contract] lives in it), got {_kind(tool)}")
+    table = tool.get("dodo-contract", {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.dodo-contract] must be a table")
+        raise ConfigError(f"{path}: [tool.dodo-contract] must be a table, got {_kind(table)}")
     out: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
@@ -223,17 +227,32 @@ def _pyproject_table(path: Path) -> dict[str, Any]:
     return out
 
 
+def _kind(value: Any) -> str:
+    names = {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}
+    return names.get(type(value), type(value).__name__)
+
+
 _INFERRED = "inferred"
 _INT_SETS = frozenset({"documented_statuses"})
 _STR_SETS = frozenset({"business_codes", "schema_codes", "documented_codes"})
-_INTS = frozenset({"invalid_status", "auth_status", "max_retries_429", "stall_limit", "minimum_charge"})
-_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s"})
+_INTS = frozenset(
+    {
+        "invalid_status",
+        "business_status",
+        "auth_status",
+        "max_retries_429",
+        "stall_limit",
+        "minimum_charge",
+        "class_min_cases",
+    }
+)
+_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s", "success_floor"})
 
 
 def _contract_settings(table: Any, where: str) -> ContractSettings:
     """Build the overrides of the inferred facts from ``[tool.dodo-contract.inferred]``."""
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
+        raise ConfigError(f"{where} must be a table, got {_kind(table)}")
     known = _INT_SETS | _STR_SETS | _INTS | _FLOATS
     values: dict[str, Any] = {}
     for raw_key, value in table.items():
@@ -251,8 +270,8 @@ def _contract_settings(table: Any, where: str) -> ContractSettings:
                 raise ConfigError(f"{where} {raw_key}: must be an integer, got {value!r}")
             values[key] = value
         else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(f"{where} {raw_key}: must be a number >= 0, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ConfigError(f"{where} {raw_key}: must be a finite number >= 0, got {value!r}")
             values[key] = float(value)
     try:
         return ContractSettings(**values)
@@ -332,7 +351,7 @@ def resolve_config(
             if value is None:
                 continue
             if name in _PATHS:
-                value = (folder / Path(value).expanduser()).resolve()
+                value = _path(folder, value, where)
             values[name] = value
             sources[name] = where
             break
@@ -348,6 +367,7 @@ def resolve_config(
         rate_limit=values.get("rate_limit"),
         allow_live=bool(values.get("allow_live", False)),
         schemathesis=bool(values.get("schemathesis", False)),
+        concurrency=values.get("concurrency"),
         latency_budget_ms=values.get("latency_budget_ms", _DEFAULT_LATENCY_BUDGET_MS),
         time_budget_s=values.get("time_budget_s", _DEFAULT_TIME_BUDGET_S),
         contract=contract,
@@ -355,6 +375,13 @@ def resolve_config(
     )
     _check(config)
     return config
+
+
+def _path(folder: Path, value: str, where: str) -> Path:
+    try:
+        return (folder / Path(value).expanduser()).resolve()
+    except (RuntimeError, ValueError, OSError) as exc:  # "~nobody/x", an embedded NUL, a loop of symlinks
+        raise ConfigError(f"{where}: not a usable path ({exc}), got {value!r}") from None
 
 
 def _check(config: RunConfig) -> None:
@@ -365,13 +392,8 @@ def _check(config: RunConfig) -> None:
         raise ConfigError(f"{config.source('report_dir')}: report dir {config.report_dir} is not a directory")
     if config.base_url is None:
         return
-    host = (urlsplit(config.base_url).hostname or "").lower()
-    if host == LIVE_HOST and not config.allow_live:
-        raise ConfigError(
-            f"refusing to test Dodo's live host {LIVE_HOST}: it creates real payments. Use the test host "
-            "https://test.dodopayments.com, or pass --allow-live (pytest: --dodo-allow-live) to run only the "
-            "positive, request-budgeted subset"
-        )
+    if is_live_host(config.base_url) and not config.allow_live:
+        raise live_host_refusal()
     if config.api_key is None:
         raise ConfigError(
             f"no API key for {config.base_url}: pass --api-key (pytest: --dodo-api-key) or set "

@@ -2,7 +2,8 @@
 
 ``run_gate`` is the library function both front ends call (the ``dodo-contract gate`` command and the pytest
 plugin), so they cannot disagree. It fails closed: anything that stops the run from judging the implementation
-(unreachable host, every answer 401, no 200 seen, an interrupt, an internal error) gives verdict ``error``.
+(unreachable host, the key refused, every answer 404, no 200 seen, an interrupt or SIGTERM, an internal error)
+gives verdict ``error``, a run cut short gives ``incomplete``; both exit 2. ``replay`` fails closed the same way.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import dataclasses
 import json
 import secrets
 import shlex
-from collections.abc import Callable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..engine.outcome import ContractRun
-from ..errors import REDACTED, ConfigError, DodoContractError, Violation, redact
+from ..errors import REDACTED, ConfigError, DodoContractError, Secret, Violation, escape_surrogates, redact
 from ..reports._terminal import exit_line, print_summary, progress_bar
-from ..reports.report import load_report, report_data, write_reports
+from ..reports.report import clear_reports, load_report, report_data, write_reports
 from ._hypothesis_storage import hypothesis_storage_outside_cwd
-from .config import RunConfig, resolve_config
+from .config import API_KEY_ENV, RunConfig, resolve_config
 
 if TYPE_CHECKING:
     from ..engine._transport import AuthMode
@@ -43,7 +47,10 @@ MOCK_TARGET = "embedded reference mock"
 
 
 def exit_code(run: ContractRun) -> int:
-    """Return 0 when the contract is honoured, 1 for violations, 2 when the run could not check (fail closed)."""
+    """Return 0 when the contract is honoured, 1 for violations, 2 when the run could not check all it planned.
+
+    ``error`` (could not check) and ``incomplete`` (cut short without a violation) are both 2: fail closed.
+    """
     if run.verdict == "passed" and not run.interrupted:
         return EXIT_OK
     if run.verdict == "failed" and not run.interrupted:
@@ -56,7 +63,7 @@ def _error_run(
 ) -> ContractRun:
     return ContractRun(
         verdict="error",
-        errors=(redact(message, config.secrets),),
+        errors=(escape_surrogates(redact(message, config.secrets)),),
         seed=seed,
         target=target,
         interrupted=interrupted,
@@ -82,12 +89,15 @@ def _fail_closed(run: ContractRun) -> ContractRun:
     return run
 
 
-def run_gate(config: RunConfig, *, progress: Progress | None = None) -> ContractRun:
+def run_gate(
+    config: RunConfig, *, progress: Progress | None = None, checks: Iterable[str] | None = None
+) -> ContractRun:
     """Judge ``config.base_url``, or the embedded reference mock when it is None; return the run.
 
     Problems met while running (unreachable host, bad fixtures, an interrupt, an internal error) come back as a
     run with verdict ``error`` and a message, never as an exception, so every front end can still write reports.
-    A run interrupted by Ctrl-C has ``interrupted=True``.
+    A run interrupted by Ctrl-C has ``interrupted=True``. ``checks`` restricts the checks (and so the phases
+    planned and sent), as the pytest plugin does for ``-k``.
     """
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
     target = config.base_url or MOCK_TARGET
@@ -105,6 +115,8 @@ def run_gate(config: RunConfig, *, progress: Progress | None = None) -> Contract
             "time_budget_s": config.time_budget_s,
             "allow_live": config.allow_live,
             "schemathesis": config.schemathesis,
+            "concurrency": config.concurrency,
+            "checks": None if checks is None else tuple(checks),
             "progress": progress,
         }
         if config.contract is not None:
@@ -117,7 +129,7 @@ def run_gate(config: RunConfig, *, progress: Progress | None = None) -> Contract
         else:
             from ..mock.app import serve_mock
 
-            key = "sk_test_mock_" + secrets.token_hex(16)
+            key = Secret("sk_test_mock_" + secrets.token_hex(16))
             with serve_mock(fixtures=fixtures, api_key=key, seed=seed) as server:
                 target = f"{MOCK_TARGET} at {server.url}"
                 run = check_implementation(server.url, api_key=key, **options)
@@ -152,22 +164,62 @@ _GATE_FLAGS = (
     "rate_limit",
     "allow_live",
     "schemathesis",
+    "concurrency",
 )
 
 
+@contextmanager
+def _sigterm_as_sigint() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while the gate runs: the run stops, reports are written, marked interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # Re-raising it as SIGINT lets whichever SIGINT handler is in force (Python's, asyncio's, the planner's) act.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _candidate_keys(args: argparse.Namespace) -> list[str]:
+    """Every value that may be the key before the options are resolved (a bad option's message may quote it)."""
+    import os
+
+    values = [getattr(args, "api_key", None), *(os.environ.get(name) for name in API_KEY_ENV)]
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
 def run_gate_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
-    """Run ``dodo-contract gate``: resolve options, judge, write the four reports, print a summary."""
+    """Run ``dodo-contract gate``: resolve options, judge, write the four reports, print a summary.
+
+    Whatever goes wrong ends in one redacted line on stderr and exit 2, never a traceback.
+    """
     try:
         config = resolve_config(_flags(args, _GATE_FLAGS))
     except ConfigError as exc:
-        print(f"dodo-contract gate: {exc}", file=err)
+        print(redact(f"dodo-contract gate: {exc}", _candidate_keys(args)), file=err)
         return EXIT_ERROR
+    try:
+        return _gate(config, out=out, err=err)
+    except Exception as exc:  # fail closed: a bug in writing or printing must not print frames or the key
+        message = f"dodo-contract gate: internal error in dodo-contract: {type(exc).__name__}: {exc}"
+        print(escape_surrogates(redact(message, config.secrets)), file=err)
+        return EXIT_ERROR
+
+
+def _gate(config: RunConfig, *, out: TextIO, err: TextIO) -> int:
     keys = config.secrets
+    try:
+        clear_reports(config.report_dir)  # an earlier run's PASSED must never pass for this run's
+    except ConfigError as exc:
+        print(redact(f"dodo-contract gate: {exc}", keys), file=err)
+        return EXIT_ERROR
     if config.base_url is None:
         print("dodo-contract gate: no --base-url, gating the embedded reference mock", file=out)
     bar = progress_bar(out)
     try:
-        with hypothesis_storage_outside_cwd():
+        with hypothesis_storage_outside_cwd(), _sigterm_as_sigint():
             run = run_gate(config, progress=bar)
     finally:
         if bar is not None:
@@ -225,26 +277,44 @@ def _auth_mode(headers: Mapping[str, Any]) -> AuthMode:
     return "key" if REDACTED in value else "wrong"
 
 
-def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) -> tuple[str, list[Violation] | None]:
-    """Re-send one recorded request and re-run its check; return (what came back, violations or None if unjudged)."""
-    from ..checks.core import APPLIES_TO, CHECKS, CheckContext, Kind
+def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) -> tuple[str, list[Violation] | str]:
+    """Re-send one recorded request and re-run its check; return (what came back, violations or why unjudged)."""
+    from ..checks.core import APPLIES_TO, CHECKS, RUN_CHECKS, CheckContext, Kind
     from ..contract.fixtures import default_fixtures, load_fixtures
+    from ..contract.settings import ContractSettings
     from ..engine._plan import Case
     from ..engine._transport import Transport
     from ..engine.engine import observe
 
-    request = finding.get("request") or {}
+    check = str(finding.get("check"))
+    if check not in CHECKS:
+        return "not sent", f"{check!r} is not a check of this version of dodo-contract"
+    if check == "payment_id_unique" or finding.get("rule") in RUN_CHECKS:
+        return "not sent", "not replayable on its own (it judges the whole run); run the gate again"
+    request = finding.get("request")
+    if not isinstance(request, Mapping):
+        return "not sent", "the report does not record the request"
+    headers = request.get("headers")
     body = _body_bytes(finding)
-    mode = _auth_mode(request.get("headers") or {})
+    mode = _auth_mode(headers if isinstance(headers, Mapping) else {})
     assert config.api_key is not None
+    settings = config.contract or ContractSettings()
 
     async def send() -> Any:
-        async with Transport(base_url, api_key=config.api_key or "", timeout=config.timeout) as transport:
+        async with Transport(
+            base_url, api_key=config.api_key or "", timeout=config.timeout, allow_live=config.allow_live
+        ) as transport:
             return await transport.post(body, auth=mode)
 
     raw = asyncio.run(send())
-    check = str(finding.get("check"))
-    kinds = sorted(APPLIES_TO.get(check, frozenset({"valid"})))
+    answer = f"HTTP {raw.status}" if raw.status is not None else f"no answer ({raw.error})"
+    if raw.status is None:
+        return answer, f"no answer from {base_url}: {raw.error}"
+    if raw.status == 429:
+        return answer, "the target answered 429 Too Many Requests (after the retries Retry-After allowed)"
+    if mode == "key" and raw.status == settings.auth_status:
+        return answer, f"the API key was refused by {base_url} (HTTP {raw.status})"
+    kinds = sorted(APPLIES_TO[check])
     # Checks that judge every kind of request judge them alike; "valid" stands for them.
     kind: Kind = kinds[0] if len(kinds) == 1 else "valid"
     try:
@@ -261,34 +331,40 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
     )
     obs = observe(case, raw, secrets=[config.api_key])
     fixtures = load_fixtures(config.fixtures) if config.fixtures else default_fixtures()
-    answer = f"HTTP {raw.status}" if raw.status is not None else f"no answer ({raw.error})"
-    if check not in CHECKS:
-        return answer, None
-    context = CheckContext(fixtures=fixtures, latency_budget_ms=config.latency_budget_ms)
-    if config.contract is not None:
-        context.settings = config.contract
+    context = CheckContext(fixtures=fixtures, settings=settings, latency_budget_ms=config.latency_budget_ms)
     return answer, CHECKS[check](obs, context)
 
 
 def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     """Run ``dodo-contract replay REPORT [--case N]``: re-send recorded failing cases and re-judge them.
 
-    Exit 1 when a replayed case still breaks its check, 0 when none does, 2 when nothing could be replayed.
+    Exit 1 when a replayed case still breaks its check, 0 when every case was judged and none does, 2 when any
+    case could not be judged (no answer, timeout, the key refused, not replayable) or nothing was replayed. The key
+    goes only to ``--base-url``, or to the report's target if it passes the same live-host guard as the gate.
     """
     try:
         data = load_report(args.report)
         flags = _flags(args, ("base_url", "api_key", "fixtures", "timeout", "allow_live"))
-        target = str(data.get("target") or "")
+        target = str(data.get("target") or "").strip()
         if not flags["base_url"]:
             if not target.startswith(("http://", "https://")):
                 raise ConfigError(
                     f"the report's target ({target or 'unknown'}) is not reachable any more; pass --base-url"
                 )
             flags["base_url"] = target
-        config = resolve_config(flags)
+        config = resolve_config(flags)  # the live-host guard judges the report's target like any --base-url
     except ConfigError as exc:
-        print(f"dodo-contract replay: {exc}", file=err)
+        print(redact(f"dodo-contract replay: {exc}", _candidate_keys(args)), file=err)
         return EXIT_ERROR
+    try:
+        return _replay(args, data, config, out=out, err=err)
+    except Exception as exc:  # fail closed, one redacted line
+        message = f"dodo-contract replay: internal error in dodo-contract: {type(exc).__name__}: {exc}"
+        print(escape_surrogates(redact(message, config.secrets)), file=err)
+        return EXIT_ERROR
+
+
+def _replay(args: argparse.Namespace, data: Mapping[str, Any], config: RunConfig, *, out: TextIO, err: TextIO) -> int:
     findings = list(data["violations"])
     if args.case is not None:
         if not 0 <= args.case < len(findings):
@@ -300,29 +376,46 @@ def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) ->
             return EXIT_ERROR
         findings = [findings[args.case]]
     if not findings:
-        print("dodo-contract replay: the report has no violations to replay", file=out)
-        return EXIT_OK
+        if data.get("verdict") == "passed":
+            print("dodo-contract replay: the report has no violations to replay", file=out)
+            return EXIT_OK
+        print(
+            f"dodo-contract replay: the report has no violations, and its run did not pass "
+            f"(verdict {str(data.get('verdict'))!r}): nothing can be replayed; run the gate again",
+            file=err,
+        )
+        return EXIT_ERROR
     assert config.base_url is not None
     keys = config.secrets
-    still = judged = 0
+    still = unjudged = 0
     for index, finding in enumerate(findings):
+        if not isinstance(finding, Mapping):
+            unjudged += 1
+            out.write(f"#{index} not a violation record\n")
+            continue
         number = finding.get("index", index if args.case is None else args.case)
         head = f"#{number} [{finding.get('check')}] {finding.get('pointer') or '(root)'}: {finding.get('message')}"
-        if finding.get("check") == "payment_id_unique" or not finding.get("request"):
-            out.write(redact(f"{head}\n  not replayable on its own (needs the whole run)\n", keys))
-            continue
         try:
-            answer, violations = _replay_one(finding, config, config.base_url)
+            answer, outcome = _replay_one(finding, config, config.base_url)
         except DodoContractError as exc:
-            print(redact(f"dodo-contract replay: {exc}", keys), file=err)
+            print(escape_surrogates(redact(f"dodo-contract replay: {exc}", keys)), file=err)
             return EXIT_ERROR
-        judged += 1
-        if violations:
+        if isinstance(outcome, str):
+            unjudged += 1
+            out.write(escape_surrogates(redact(f"{head}\n  COULD NOT JUDGE ({answer}): {outcome}\n", keys)))
+            if "API key was refused" in outcome:
+                break  # every other case would be refused too
+        elif outcome:
             still += 1
-            lines = "\n".join(f"    {v}  <{v.rule}>" for v in violations)
-            out.write(redact(f"{head}\n  STILL VIOLATES ({answer}):\n{lines}\n", keys))
+            lines = "\n".join(f"    {v}  <{v.rule}>" for v in outcome)
+            out.write(escape_surrogates(redact(f"{head}\n  STILL VIOLATES ({answer}):\n{lines}\n", keys)))
         else:
-            out.write(redact(f"{head}\n  no longer reproduces ({answer})\n", keys))
-    if not judged:
+            out.write(escape_surrogates(redact(f"{head}\n  no longer reproduces ({answer})\n", keys)))
+    if unjudged:
+        print(
+            f"dodo-contract replay: {unjudged} case(s) could not be judged; failing closed "
+            f"({still} still violate{'s' if still == 1 else ''})",
+            file=err,
+        )
         return EXIT_ERROR
     return EXIT_VIOLATIONS if still else EXIT_OK

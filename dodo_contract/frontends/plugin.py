@@ -11,7 +11,13 @@ The contract engine runs once per session and its reports are written once:
 * under ``pytest -n N`` (pytest-xdist), in the controller while it starts the workers; each worker receives
   the controller's (redacted) report in ``workerinput`` and only turns it into item outcomes.
 
-So ``-n N`` sends exactly the same requests as a serial run and there is one merged report.
+So ``-n N`` sends exactly the same requests as a serial run and there is one merged report. ``-k``/``-m`` choose
+the checks, and the engine plans and sends only what they judge (the controller of an xdist run, which collects
+nothing, reads the same expressions against the check names).
+
+Nothing that goes wrong inside the plugin reaches pytest as an exception: a traceback would print the frames'
+locals, and some of them hold the API key. Any internal error becomes one redacted line on each contract item,
+and it is cached like a result, so the engine runs once per session whatever happens.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..errors import ConfigError
+from ..errors import ConfigError, escape_surrogates, redact
 from .config import RunConfig, resolve_config
 
 if TYPE_CHECKING:
@@ -43,6 +49,7 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "report_dir": ("folder for dodo-contract.{json,junit.xml,html,md} (default: reports/)", False),
     "timeout": ("per-request timeout in seconds (default 10)", False),
     "rate_limit": ("requests per second (default: unlimited on loopback, 20/s elsewhere)", False),
+    "concurrency": ("requests in flight at once (default 10; 1 sends one at a time)", False),
     "allow_live": ("allow Dodo's live host (positive, request-budgeted subset only)", True),
     "schemathesis": ("also fuzz with Schemathesis-generated bodies, judged by our validator (slower)", True),
 }
@@ -79,7 +86,13 @@ def _run_config(config: pytest.Config) -> RunConfig:
                 flags, flag_names=_FLAGS, ini=ini, cwd=config.invocation_params.dir
             )
         except ConfigError as exc:
-            raise pytest.UsageError(f"dodo-contract: {exc}") from None
+            import os
+
+            from .config import API_KEY_ENV
+
+            maybe = [flags.get("api_key"), ini.get("api_key"), *(os.environ.get(n) for n in API_KEY_ENV)]
+            keys = [k.strip() for k in maybe if isinstance(k, str) and k.strip()]
+            raise pytest.UsageError(redact(f"dodo-contract: {exc}", keys)) from None
     return config.stash[_config_key]
 
 
@@ -95,42 +108,111 @@ def pytest_configure_node(node: Any) -> None:
     # the redacted report to the workers, so `-n N` sends one run's requests and writes one report.
     config = node.config
     if _active(config):
-        node.workerinput[_REPORT_KEY] = json.dumps(_contract_data(config))  # a str crosses execnet safely
+        data = _contract_data(config, _selected_checks(config))
+        node.workerinput[_REPORT_KEY] = json.dumps(data)  # a str crosses execnet safely
 
 
-def _contract_data(config: pytest.Config) -> dict[str, Any]:
-    """Return the redacted report dict of this session's contract run, running the engine if nobody has."""
+def _contract_data(config: pytest.Config, checks: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Return the redacted report dict of this session's contract run, running the engine if nobody has.
+
+    ``checks`` are the selected checks (None: all). Whatever fails in here is caught and cached as an ``error``
+    report, redacted: it never propagates (a traceback would show the key held in some frame's locals).
+    """
     if _data_key in config.stash:
         return config.stash[_data_key]
     worker_input: Mapping[str, Any] = getattr(config, "workerinput", {})
     if _REPORT_KEY in worker_input:
         config.stash[_data_key] = json.loads(worker_input[_REPORT_KEY])
         return config.stash[_data_key]
-    from ..reports.report import report_data, write_reports
-    from .gate import run_gate
-
     settings = _run_config(config)
-    run = run_gate(settings)
-    data = report_data(run, secrets=settings.secrets)
+    interrupted = False
     try:
-        write_reports(run, settings.report_dir, secrets=settings.secrets)
-    except ConfigError as exc:
-        data = {**data, "verdict": "error", "errors": [*data.get("errors", []), str(exc)]}
+        from ..reports.report import clear_reports, report_data, write_reports
+        from .gate import run_gate
+
+        clear_reports(settings.report_dir)
+        run = run_gate(settings, checks=checks)
+        interrupted = run.interrupted
+        data = report_data(run, secrets=settings.secrets)
+        try:
+            write_reports(run, settings.report_dir, secrets=settings.secrets)
+        except ConfigError as exc:
+            data = {**data, "verdict": "error", "errors": [*data.get("errors", []), _safe(str(exc), settings)]}
+    except Exception as exc:  # fail closed, one redacted line, and never a re-run per item
+        data = _error_data(settings, f"internal error in dodo-contract: {type(exc).__name__}: {exc}")
     config.stash[_data_key] = data
-    if run.interrupted:
+    if interrupted:
         raise KeyboardInterrupt  # reports are written; now let pytest stop the session as it would have
     return data
+
+
+def _safe(text: str, settings: RunConfig) -> str:
+    return redact(escape_surrogates(text), settings.secrets)
+
+
+def _error_data(settings: RunConfig, message: str) -> dict[str, Any]:
+    return {
+        "verdict": "error",
+        "passed": False,
+        "target": _safe(settings.base_url or "the embedded reference mock", settings),
+        "errors": [_safe(message, settings)],
+        "violations": [],
+        "checks": [],
+        "stats": {},
+    }
+
+
+def _selected_checks(config: pytest.Config) -> tuple[str, ...] | None:
+    """Return the checks ``-k``/``-m`` select, judged as pytest judges our items (None: all of them).
+
+    Used where nothing is collected (the xdist controller). An expression this cannot evaluate selects all:
+    sending more than needed is safe, judging less is not.
+    """
+    from ..checks.core import CHECKS
+
+    keyword = str(config.getoption("keyword", "") or "").strip()
+    marks = str(config.getoption("markexpr", "") or "").strip()
+    if not keyword and not marks:
+        return None
+    try:
+        from _pytest.mark.expression import Expression
+
+        by_keyword = Expression.compile(keyword) if keyword else None
+        by_mark = Expression.compile(marks) if marks else None
+
+        def selected(name: str) -> bool:
+            names = (name.lower(), "dodo-contract")  # an item's keywords: its own name and its parent's
+
+            def keywords(sub: str, /, **kwargs: str | int | bool | None) -> bool:
+                return any(sub.lower() in n for n in names)
+
+            def no_marks(sub: str, /, **kwargs: str | int | bool | None) -> bool:
+                return False  # our items carry no marks
+
+            return (by_keyword is None or by_keyword.evaluate(keywords)) and (
+                by_mark is None or by_mark.evaluate(no_marks)
+            )
+
+        return tuple(name for name in CHECKS if selected(name))
+    except Exception:
+        return None
 
 
 class ContractCheckItem(pytest.Item):
     """One contract check of the session's contract run (the run is shared by every item)."""
 
+    def _data(self) -> dict[str, Any]:
+        selected = tuple(i.name for i in self.session.items if isinstance(i, ContractCheckItem))
+        return _contract_data(self.config, selected if selected and len(selected) < len(_all_checks()) else None)
+
     def setup(self) -> None:
-        data = _contract_data(self.config)
-        if data.get("verdict") == "error" and not self._violations(data):
+        data = self._data()
+        verdict = data.get("verdict")
+        if verdict in ("error", "incomplete") and not self._violations(data):
             errors = "\n".join(data.get("errors") or []) or "the run could not check the implementation"
+            what = "did not finish checking" if verdict == "incomplete" else "could not check"
             # pytest.fail in setup reports an ERROR with just this message (no traceback); fail closed.
-            pytest.fail(f"dodo-contract could not check {data.get('target') or 'the target'}:\n{errors}", pytrace=False)
+            pytest.fail(f"dodo-contract {what} {data.get('target') or 'the target'}:\n{errors}", pytrace=False)
 
     def _violations(self, data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         return [v for v in data.get("violations") or [] if v.get("check") == self.name]
@@ -138,17 +220,28 @@ class ContractCheckItem(pytest.Item):
     def runtest(self) -> None:
         from ..reports.report import check_outcomes, format_finding
 
-        data = _contract_data(self.config)
+        data = self._data()
         found = self._violations(data)
         if found:
-            text = "\n\n".join(format_finding(v) for v in found)
+            try:
+                text = "\n\n".join(format_finding(v) for v in found)
+            except Exception as exc:  # the findings are redacted already; never let a renderer bug show frames
+                text = f"(could not render the findings: {type(exc).__name__})"
             pytest.fail(f"{self.name}: {len(found)} contract violation(s)\n\n{text}", pytrace=False)
-        status = check_outcomes(data, [self.name])[self.name]["status"]
-        if status == "not run":
-            pytest.skip(f"{self.name} was not run (the live host gets only the positive subset)")
+        outcome = check_outcomes(data, [self.name])[self.name]
+        if outcome["status"] == "not run":
+            if self.name not in (data.get("checks") or []):
+                pytest.skip(f"{self.name} was not run (the live host gets only the positive subset)")
+            pytest.skip(f"{self.name} judged no request in this run (none of the answers was one it judges)")
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return "dodo-contract", None, f"dodo-contract::{self.name}"
+
+
+def _all_checks() -> tuple[str, ...]:
+    from ..checks.core import CHECKS
+
+    return tuple(CHECKS)
 
 
 class _ContractSuite(pytest.Collector):
@@ -178,7 +271,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
     terminalreporter.section("dodo-contract")
     data: dict[str, Any] = config.stash[_data_key]
-    text = format_summary(data, report_dir=_run_config(config).report_dir, show_violations=False)
+    try:
+        text = format_summary(data, report_dir=_run_config(config).report_dir, show_violations=False)
+    except Exception as exc:  # never a traceback from here either
+        text = f"dodo-contract: could not print the summary ({type(exc).__name__}); see the reports"
     for line in text.splitlines():
         terminalreporter.line(line)
 
@@ -232,11 +328,17 @@ def dodo_client(pytestconfig: pytest.Config) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` with the target's base URL and ``Authorization: Bearer <key>``; skips without a target."""
     import httpx
 
+    from ..engine._hosts import guard_target
+
     settings = _run_config(pytestconfig)
     if settings.base_url is None or settings.api_key is None:
         pytest.skip("dodo_client needs a target: pass --dodo-base-url (and --dodo-api-key or DODO_API_KEY)")
+    try:  # resolve_config guarded it already; this client sends the key too, so it checks again
+        base_url = guard_target(settings.base_url, allow_live=settings.allow_live)
+    except ConfigError as exc:
+        pytest.fail(f"dodo_client: {exc}", pytrace=False)
     with httpx.Client(
-        base_url=settings.base_url,
+        base_url=base_url,
         headers={"Authorization": f"Bearer {settings.api_key}", "Content-Type": "application/json"},
         timeout=settings.timeout,
     ) as client:

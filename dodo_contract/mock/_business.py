@@ -81,7 +81,7 @@ def business_errors(payload: dict[str, Any], catalog: Catalog) -> Iterator[tuple
                 f"Product {_show(item['product_id'])} not found (product_cart[{index}])",
             )
         elif product.pay_what_you_want:
-            amount = item.get("amount")
+            amount = _int(item.get("amount"))
             if amount is None:
                 yield (
                     "business.pwyw_amount_missing",
@@ -130,6 +130,9 @@ def business_errors(payload: dict[str, Any], catalog: Catalog) -> Iterator[tuple
 
 
 def _int(value: Any) -> int | None:
+    """Return ``value`` as an int when JSON Schema calls it an integer (``1.0`` is the integer 1), else None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

@@ -114,6 +114,14 @@ def _refuse_quantity_zero(payload: dict[str, Any]) -> Reply | None:
     return None
 
 
+def _refuse_multi_line_carts(payload: dict[str, Any]) -> Reply | None:
+    # A refusal no fixture contradicts, one case at a time: only the run-level success floor sees the pattern.
+    cart = payload.get("product_cart")
+    if isinstance(cart, list) and len(cart) >= 2:
+        return error_reply(422, "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found")
+    return None
+
+
 def _crash_on_non_ascii(payload: dict[str, Any]) -> Reply | None:
     # The realistic bug: text is pushed through an ASCII-only encoder; any non-ASCII character raises.
     json.dumps(payload, ensure_ascii=False).encode("ascii")

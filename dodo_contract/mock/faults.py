@@ -42,6 +42,7 @@ from ._fault_hooks import (
     _no_link,
     _placeholder_email,
     _refuse_existing_customer,
+    _refuse_multi_line_carts,
     _refuse_nulls,
     _refuse_quantity_zero,
     _rules,
@@ -192,6 +193,12 @@ _ALL: tuple[Fault, ...] = (
         "refuses quantity 0 (allowed by the spec) with INVALID_REQUEST_BODY",
         ("valid_request_accepted",),
         refuse=_refuse_quantity_zero,
+    ),
+    Fault(
+        "refuse_multi_line_carts",
+        "refuses every cart of two or more lines with NO_ELIGIBLE_PAYMENT_METHODS (a business code)",
+        ("valid_request_accepted",),
+        refuse=_refuse_multi_line_carts,
     ),
     Fault(
         "crash_on_unicode",

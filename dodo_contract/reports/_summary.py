@@ -25,14 +25,15 @@ Line = list[Span]
 def check_outcomes(data: Mapping[str, Any], names: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     """Return check name -> {status, cases, violations} from a report dict.
 
-    ``status`` is ``failed`` (violations found), ``passed``, ``error`` (the run could not judge it), or
-    ``not run`` (the engine did not run this check, e.g. in live mode). ``names`` adds checks to list even if
-    the run never got to them.
+    ``status`` is ``failed`` (violations found), ``passed``, ``error`` (the run could not check, or did not
+    finish: verdict ``error`` or ``incomplete``), or ``not run`` (the engine did not run this check, e.g. in live
+    mode, or it judged no request: never ``passed`` on zero cases). ``names`` adds checks to list even if the
+    run never got to them.
     """
     stats = data.get("stats") or {}
     cases = stats.get("cases_per_check") or {}
     ran = list(data.get("checks") or [])
-    errored = data.get("verdict") == "error"
+    errored = data.get("verdict") in ("error", "incomplete")
     counts: dict[str, int] = {}
     for v in data.get("violations") or []:
         counts[v.get("check", "?")] = counts.get(v.get("check", "?"), 0) + 1
@@ -44,7 +45,7 @@ def check_outcomes(data: Mapping[str, Any], names: Iterable[str] = ()) -> dict[s
             status = "failed"
         elif errored:
             status = "error"
-        elif name in ran:
+        elif name in ran and int(cases.get(name, 0) or 0) > 0:
             status = "passed"
         else:
             status = "not run"

@@ -1,8 +1,10 @@
 """Write the reports of one contract run: JSON, JUnit XML, self-contained HTML and Markdown; and the text summary.
 
 Every renderer reads the same redacted dict (``report_data``), so the formats cannot disagree and the API key
-cannot reach any of them. Files are written atomically (temp file + ``os.replace``): an interrupt leaves either
-the previous file or the new one, never half of one.
+cannot reach any of them. Every string in it also has its lone surrogates (a server may send ``"\\ud800"``)
+written as ``\\udXXX`` text, so every format can be written whatever the answers held. Files are written
+atomically (temp file + ``os.replace``): an interrupt leaves either the previous file or the new one, never half
+of one; ``clear_reports`` removes an earlier run's files when a run starts.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ from ._summary import (
     not_run_reason,
     stop_reason,
 )
-from ..errors import ConfigError, redact
+from ..errors import ConfigError, escape_surrogates, redact
 from ..engine.outcome import ContractRun
 
 __all__ = [
     "REPORT_FILES",
     "check_outcomes",
+    "clear_reports",
     "format_finding",
     "format_summary",
     "load_report",
@@ -59,9 +62,9 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """Return ``value`` with every secret replaced in every string, dict key included."""
+    """Return ``value`` with every secret replaced in every string, dict key included, and surrogates escaped."""
     if isinstance(value, str):
-        return redact(value, secrets)
+        return redact(escape_surrogates(value), secrets)
     if isinstance(value, Mapping):
         return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -292,11 +295,29 @@ def write_reports(
         paths: dict[str, Path] = {}
         for kind, text in rendered.items():
             path = folder / REPORT_FILES[kind]
-            _atomic_write(path, redact(text, keys))
+            _atomic_write(path, redact(escape_surrogates(text), keys))
             paths[kind] = path
     except OSError as exc:
         raise ConfigError(f"cannot write reports to {folder}: {exc.strerror or exc}") from None
     return paths
+
+
+def clear_reports(report_dir: str | Path) -> None:
+    """Remove the reports (and stray temp files) an earlier run left in ``report_dir``, so none is taken for this run's.
+
+    Raise ``ConfigError`` when one cannot be removed; a missing folder is fine.
+    """
+    folder = Path(report_dir)
+    if not folder.is_dir():
+        return
+    names = set(REPORT_FILES.values())
+    try:
+        for path in folder.iterdir():
+            stray = path.name.startswith(tuple(f".{name}." for name in names)) and path.name.endswith(".tmp")
+            if path.name in names or stray:
+                path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot remove the previous run's reports in {folder}: {exc.strerror or exc}") from None
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

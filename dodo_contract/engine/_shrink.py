@@ -1,0 +1,93 @@
+"""Shrink findings, one request at a time: a smaller request that still breaks the same rule replaces the example.
+
+Runs after the planned phases (never concurrently: each trial depends on the last), within the time budget and a
+request budget; skipped when the run stopped on the time budget, rate limiting or stalls, or could not judge.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..checks.core import CheckContext, Observation
+from ._plan import Case, encode, shrink_candidates, still_qualifies
+from ._transport import Raw
+from .outcome import Finding
+
+if TYPE_CHECKING:
+    from ._run import _Run
+
+__all__ = ["shrink_all"]
+
+_SHRINK_PER_FINDING = 25
+_SHRINK_TOTAL = 150
+# Checks whose outcome depends on timing or run state, not on the request: shrinking them would chase noise.
+_NOT_SHRUNK = frozenset({"response_received", "latency_budget", "payment_id_unique"})
+
+
+async def shrink_all(run: _Run) -> None:
+    """Shrink every finding of a valid or invalid case whose body is the JSON it was built from."""
+    if (run.stopped or "").startswith(("time", "rate")) or run.stalls >= run.opts.settings.stall_limit:
+        return
+    for key, (_finding, case, _violation) in list(run.findings.items()):
+        if case is None or key[0] in _NOT_SHRUNK or case.kind not in ("valid", "invalid"):
+            continue
+        if case.payload is None or _decode(case.body) != case.payload:
+            continue
+        if run.shrink_requests >= _SHRINK_TOTAL or time.monotonic() >= run.deadline:
+            return
+        await _shrink(run, key, case)
+
+
+async def _exchange(run: _Run, case: Case) -> tuple[Observation, Raw] | None:
+    from ._run import observe
+
+    got = await run._attempt(case, concurrent=False)
+    if got.raw is None or got.raw.status == 429:
+        return None
+    return observe(case, got.raw, secrets=[run.opts.api_key]), got.raw
+
+
+async def _shrink(run: _Run, key: tuple[str, str], case: Case) -> None:
+    check, rule = key
+    best = case
+    attempts = 0
+    improved = True
+    while improved and attempts < _SHRINK_PER_FINDING:
+        improved = False
+        for candidate in shrink_candidates(best.payload):
+            if attempts >= _SHRINK_PER_FINDING or run.shrink_requests >= _SHRINK_TOTAL:
+                return
+            if not still_qualifies(candidate, case):
+                continue
+            attempts += 1
+            run.shrink_requests += 1
+            trial = Case(
+                case.kind, encode(candidate), candidate, case.label, case.rule, case.pointer, case.auth, case.reason
+            )
+            got = await _exchange(run, trial)
+            if got is None:
+                return
+            obs, raw = got
+            scratch = CheckContext(run.ctx.fixtures, run.ctx.settings, run.ctx.latency_budget_ms)
+            hit = next((v for c, v in run._checks(obs, scratch) if c == check and v.rule == rule), None)
+            if hit is not None:
+                finding = Finding(
+                    check,
+                    hit,
+                    run._exchange_record(trial, obs, raw),
+                    run.transport.curl(trial.body, "key"),
+                    f"{case.label} (shrunk)",
+                )
+                run.findings[key] = (finding, trial, hit)
+                best = trial
+                improved = True
+                break
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
