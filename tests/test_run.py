@@ -326,3 +326,21 @@ def test_the_schemathesis_phase_stops_planning_at_the_budget(monkeypatch: pytest
     )
     assert run.verdict == "incomplete"
     assert any("Schemathesis phase ran out of the time budget" in e for e in run.errors)
+
+
+def test_progress_gets_the_live_violation_count_only_when_it_takes_one() -> None:
+    four: list[tuple[Any, ...]] = []
+    three: list[tuple[Any, ...]] = []
+
+    def with_count(done: int, total: int | None, phase: str, violations: int | None = None) -> None:
+        four.append((done, total, phase, violations))
+
+    def without(done: int, total: int | None, phase: str) -> None:  # a user's callback of the documented shape
+        three.append((done, total, phase))
+
+    for callback in (with_count, without):
+        app = create_app(api_key=KEY, seed=1, fault="missing_client_secret")
+        check_implementation(app=app, api_key=KEY, seed=1, max_examples=5, progress=callback)
+    assert len(four) == len(three) > 0
+    assert four[0][3] == 0 and four[-1][3] >= 1  # counts up as findings come in
+    assert all(len(call) == 3 for call in three)

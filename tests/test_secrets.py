@@ -258,7 +258,7 @@ def test_an_internal_error_while_reporting_is_one_redacted_line(
         raise RuntimeError(f"renderer bug near {KEY}")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(gate_module, "format_summary", broken)
+    monkeypatch.setattr(gate_module, "print_summary", broken)
     out, err = io.StringIO(), io.StringIO()
     assert main(["gate", "--max-examples", "1", "--seed", "1"], stdout=out, stderr=err) == 2
     assert "internal error in dodo-contract: RuntimeError" in err.getvalue()

@@ -73,7 +73,7 @@ def test_the_gate_exits_2_on_an_incomplete_run_and_says_why(tmp_path: Path, monk
     assert code == 2
     assert "INCOMPLETE" in out.getvalue()
     assert "stopped early (time budget)" in out.getvalue()
-    assert "did not finish checking" in err.getvalue() and "stopped early (time budget)" in err.getvalue()
+    assert "incomplete run (stopped early: time budget); failing closed" in err.getvalue()
 
 
 def test_a_check_that_judged_nothing_is_not_run(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -59,7 +60,19 @@ _MAX_TEXT = 4096
 _FAST_MS = 10.0  # a target answering faster than this gains nothing from requests in flight
 
 
-Progress = Callable[[int, int | None, str], None]
+Progress = Callable[..., None]  # (done, total, phase[, violations]): a user's 3-argument callback keeps working
+
+
+def _takes_a_fourth_argument(callback: Progress | None) -> bool:
+    if callback is None:
+        return False
+    try:
+        inspect.signature(callback).bind(0, 0, "", 0)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): call it as documented, with three
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,7 @@ class _Run:
     ) -> None:
         self.opts = opts
         self.progress = progress
+        self.progress_counts = _takes_a_fourth_argument(progress)
         self.on_request = on_request
         self.use_schemathesis = schemathesis
         self.started = time.monotonic()
@@ -346,7 +360,10 @@ class _Run:
                 self.findings[key] = (self._finding(check, violation, case, obs, raw), case, violation)
         self._account(obs, bool(found))
         if self.progress is not None:
-            self.progress(len(self.observations), self.total, case.kind)
+            if self.progress_counts:  # the live violation count, for callbacks that take it (the gate's bar)
+                self.progress(len(self.observations), self.total, case.kind, len(self.findings))
+            else:
+                self.progress(len(self.observations), self.total, case.kind)
         if case.kind == "canonical" and self.sent["canonical"] >= self.planned.get("canonical", 0):
             self._check_control()
 
