@@ -96,7 +96,7 @@ def test_new_customer_with_pay_what_you_want(client: Any) -> None:
 @pytest.mark.parametrize(
     ("changes", "code"),
     [
-        ({"product_cart": []}, "PRODUCT_CART_EMPTY"),
+        ({"product_cart": []}, "PRODUCT_CART_EMTPY"),
         ({"billing": {"country": "af"}}, "INVALID_REQUEST_BODY"),
         ({"product_cart": [{"product_id": "product_id", "quantity": -1}]}, "INVALID_REQUEST_BODY"),
         ({"product_cart": [{"product_id": "tip", "quantity": 1}]}, "PAY_AS_YOU_WANT_AMOUNT_REQUIRED"),
