@@ -12,15 +12,19 @@ Computed from the contracts as data, never from a hand-kept list:
   calls valid; or when its request used a top-level field the older version does not know; or an error code
   only the older version documents.
 
-The hint is given only when every violation concerns them, for the newest older version for which that holds.
+The hint is given only when every violation concerns them, for the newest older version for which that holds,
+and when nothing in the run shows the server speaks the newer version: a 200 to a request the older version
+calls invalid (numeric metadata, ``satispay``), or a 200 body with a field only the newer response has
+(``discount_ids``). A server that does is broken in the newer version, not built to the older one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
+from ..checks.core import Observation
 from ..contract.versions import BUNDLED, LATEST, Contract, Kind, get_contract
 from ..validation.validator import validate_request, validate_response
 from .outcome import Finding
@@ -54,14 +58,33 @@ def hint_message(older: str, newer: str) -> str:
     )
 
 
-def version_hint(findings: Sequence[Finding], contract: Contract, *, chosen: bool) -> str | None:
+def version_hint(
+    findings: Sequence[Finding], contract: Contract, *, chosen: bool, observations: Iterable[Observation] = ()
+) -> str | None:
     """Return the hint for a run judged by ``contract``; None when a version was chosen or a real break is there."""
     if chosen or not findings or not contract.bundled or contract.version != LATEST:
         return None
+    seen = list(observations)
     for older in sorted((v for v in BUNDLED if v != contract.version), key=_order, reverse=True):
-        if _order(older) < _order(contract.version) and all(_concerns(f, older, contract.version) for f in findings):
+        if _order(older) >= _order(contract.version):
+            continue
+        if all(_concerns(f, older, contract.version) for f in findings) and not _speaks_newer(seen, older, contract):
             return hint_message(older, contract.version)
     return None
+
+
+def _speaks_newer(observations: Sequence[Observation], older: str, newer: Contract) -> bool:
+    """True when a 200 shows the server implements more than ``older``: it accepted what ``older`` calls invalid,
+    or answered a field only the newer response has."""
+    old = get_contract(older)
+    known_old = old.schema("response").get("properties") or {}
+    only_new = set(newer.schema("response").get("properties") or {}) - set(known_old)
+    for obs in observations:
+        if obs.status != 200 or not isinstance(obs.body, dict) or obs.kind not in ("canonical", "valid"):
+            continue
+        if only_new & set(obs.body) or not validate_request(obs.request, spec_version=old).ok:
+            return True
+    return False
 
 
 def _order(version: str) -> tuple[int, ...]:

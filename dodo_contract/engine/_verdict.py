@@ -66,7 +66,11 @@ def decide(run: _Run) -> ContractRun:
         errors += _incomplete(run, missing)
         verdict = "failed" if findings else "incomplete" if errors else "passed"
     contract = run.opts.contract
-    hint = version_hint(findings, contract, chosen=run.opts.spec_chosen) if verdict == "failed" else None
+    hint = (
+        version_hint(findings, contract, chosen=run.opts.spec_chosen, observations=run.observations)
+        if verdict == "failed"
+        else None
+    )
     return ContractRun(
         verdict=verdict,
         violations=tuple(findings),
