@@ -322,7 +322,7 @@ def _html_text(page: str) -> str:
 
 def test_every_format_separates_the_summary_fields() -> None:
     data = report_data(failed_run())
-    fields = ["target http://127.0.0.1:1", "seed 7", "12 requests in 0.8 s"]
+    fields = ["target http://127.0.0.1:1", "spec 1.113.0", "seed 7", "12 requests in 0.8 s"]
     assert "  ·  ".join(fields) in format_summary(data)
     assert "- " + " · ".join(fields) + "\n" in render_markdown(data)
     assert " · ".join(fields) in _html_text(render_html(data))
