@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from dodo_contract import ConfigError
 from dodo_contract.contract.versions import BUNDLED
+from dodo_contract.frontends.cli import main
 from dodo_contract.frontends.selftest import FAITHFUL, SelftestRow, selftest
 from dodo_contract.mock.faults import FAULTS
 
@@ -65,3 +68,15 @@ def test_rows_judge_what_was_caught() -> None:
 def test_unknown_fault_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown fault"):
         selftest(faults=["no_such_fault"])
+
+
+def test_the_selftest_command_takes_a_spec_version() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["selftest", "--spec-version", "1.86.0", "--fault", "metadata_not_echoed", "--max-examples", "5"]
+    assert main(argv, stdout=out, stderr=err) == 0, out.getvalue() + err.getvalue()
+    assert "spec 1.86.0" in out.getvalue()
+    assert "spec 1.113.0" not in out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["selftest", "--spec-version", "0.9"], stdout=out, stderr=err) == 2
+    assert "unknown spec version '0.9'; bundled: 1.86.0, 1.113.0" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
