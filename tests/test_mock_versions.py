@@ -164,6 +164,12 @@ def test_the_1_86_0_mock_refuses_numeric_metadata_as_an_invalid_body() -> None:
     assert [v["rule"] for v in body["violations"]] == ["metadata.value.type"]
 
 
+def test_a_fault_of_a_rule_the_version_lacks_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"fault 'accept_21_discount_codes' means nothing in spec version 1\.86\.0"):
+        create_app(api_key=KEY, spec_version=OLD, fault="accept_21_discount_codes")
+    assert create_app(api_key=KEY, spec_version=NEW, fault="accept_21_discount_codes")
+
+
 def test_an_unknown_spec_version_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"unknown spec version '1\.2\.3'.*1\.86\.0, 1\.113\.0"):
         create_app(api_key=KEY, spec_version="1.2.3")
@@ -223,3 +229,11 @@ def test_bad_version_options_of_the_mock_exit_2(argv: list[str], fragment: str) 
     assert fragment in err.getvalue()
     assert "Traceback" not in err.getvalue()
     assert KEY not in out.getvalue() + err.getvalue()
+
+
+def test_list_faults_marks_the_faults_of_one_version() -> None:
+    out = io.StringIO()
+    assert main(["mock", "--list-faults"], stdout=out) == 0
+    lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
+    assert lines["accept_21_discount_codes"].endswith("(spec 1.113.0 only)")
+    assert "only)" not in lines["missing_client_secret"]

@@ -52,7 +52,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..contract.fixtures import Fixtures, default_fixtures, load_fixtures
-from ..contract.versions import Contract, SpecVersion, get_contract, load_contract
+from ..contract.versions import BUNDLED, Contract, SpecVersion, get_contract, load_contract
 from ..errors import ConfigError, DodoContractError, Violation, redact
 from ..validation.validator import parse_json, validate_request
 from ._business import Catalog, build_success, business_error
@@ -263,8 +263,11 @@ def create_app(
     if not isinstance(api_key, str) or not api_key.strip():
         raise ConfigError("api_key must be a non-empty string")
     contract = get_contract(spec_version)
+    chosen = get_fault(fault)
+    if chosen is not None and not chosen.applies_to(contract):
+        raise ConfigError(f"fault {chosen.name!r} means nothing in spec version {contract.version} (see --list-faults)")
     catalog = default_fixtures() if fixtures is None else load_fixtures(fixtures)
-    mock = _Mock(catalog, api_key.strip(), get_fault(fault), seed, contract)
+    mock = _Mock(catalog, api_key.strip(), chosen, seed, contract)
     # No routes: auth is judged before routing, so every request (any path, even "*") goes to the pipeline.
     app = Starlette()
     app.router.default = mock
@@ -403,7 +406,9 @@ def run_mock_command(args: Any, *, out: TextIO, err: TextIO) -> int:
     """Run ``dodo-contract mock``: print the URL, serve until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad options."""
     if args.list_faults:
         for fault in FAULTS.values():
-            print(f"{fault.name}: {fault.description}", file=out)
+            only = [v for v in BUNDLED if fault.applies_to(v)]
+            where = "" if len(only) == len(BUNDLED) else f" (spec {', '.join(only)} only)"
+            print(f"{fault.name}: {fault.description}{where}", file=out)
         return 0
     key, generated = _resolve_key(args.api_key)
     try:
