@@ -4,9 +4,10 @@ Both get ``-n N`` examples (``max_examples=N`` for the engine) against one mock 
 cases sent, wall time and cases/s for each, and the ratio engine/Schemathesis. Schemathesis runs as a
 subprocess (its CLI start-up is included, and also shown separately from its own summary line); it runs with
 ``--continue-on-failure`` because on this API it otherwise stops at its first false positive (ST202 on a
-business refusal). Also times the engine in-process (ASGI, no sockets).
+business refusal). Also times the engine in-process (ASGI, no sockets). Per spec version (default: every
+bundled one): the mock serves that version, the engine judges by it and Schemathesis reads its ``openapi.yaml``.
 
-    .venv/bin/python bench/bench_engine.py [-n 100] [--seed 1]
+    .venv/bin/python bench/bench_engine.py [-n 100] [--seed 1] [--spec-version V]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from dodo_contract.contract.schemas import openapi_path
+from dodo_contract.contract.versions import BUNDLED
 from dodo_contract.engine._plan import clear_plan_cache
 from dodo_contract.engine.engine import check_implementation
 from dodo_contract.mock.app import create_app, serve_mock
@@ -35,11 +37,11 @@ def _engine(n: int, seed: int, **target: object) -> tuple[int, float, str, int]:
     return int(run.stats["requests"]), wall, run.verdict, len(run.checks)
 
 
-def _schemathesis(url: str, key: str, n: int) -> tuple[int, float, float | None, int]:
+def _schemathesis(url: str, key: str, n: int, version: str) -> tuple[int, float, float | None, int]:
     cmd = [
         str(SCHEMATHESIS),
         "run",
-        str(openapi_path()),
+        str(openapi_path(version)),
         "--url",
         url,
         "-n",
@@ -64,28 +66,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100, help="examples per tool (default 100)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--spec-version", action="append", help="only this version (repeatable; default: all)")
     args = parser.parse_args(argv)
     key = "sk_bench_0123456789abcdef"
-
-    app = create_app(api_key=key, seed=args.seed)
-    cases_ip, wall_ip, verdict_ip, _ = _engine(args.n, args.seed, app=app, api_key=key)
-    with serve_mock(api_key=key, seed=args.seed) as server:
-        cases_e, wall_e, verdict_e, n_checks = _engine(args.n, args.seed, base_url=server.url, api_key=key)
-        cases_s, wall_s, own_s, rc = _schemathesis(server.url, key, args.n)
-
-    rate_e, rate_s = cases_e / wall_e, cases_s / wall_s
     print(f"examples per tool: {args.n}")
-    print(
-        f"engine in-process : {cases_ip:5d} requests in {wall_ip:6.2f} s = {cases_ip / wall_ip:8.1f} cases/s "
-        f"(verdict {verdict_ip})"
-    )
-    print(
-        f"engine loopback   : {cases_e:5d} requests in {wall_e:6.2f} s = {rate_e:8.1f} cases/s "
-        f"(verdict {verdict_e}, {n_checks} checks)"
-    )
-    own = f"; {cases_s / own_s:.1f} cases/s by its own timing of {own_s:.2f} s" if own_s else ""
-    print(f"schemathesis run  : {cases_s:5d} cases    in {wall_s:6.2f} s = {rate_s:8.1f} cases/s (exit {rc}{own})")
-    print(f"ratio engine/schemathesis (loopback, cases/s): {rate_e / rate_s:.2f}x")
+    for version in args.spec_version or BUNDLED:
+        app = create_app(api_key=key, seed=args.seed, spec_version=version)
+        cases_ip, wall_ip, verdict_ip, _ = _engine(args.n, args.seed, app=app, api_key=key, spec_version=version)
+        with serve_mock(api_key=key, seed=args.seed, spec_version=version) as server:
+            target = {"base_url": server.url, "api_key": key, "spec_version": version}
+            cases_e, wall_e, verdict_e, n_checks = _engine(args.n, args.seed, **target)
+            cases_s, wall_s, own_s, rc = _schemathesis(server.url, key, args.n, version)
+
+        rate_e, rate_s = cases_e / wall_e, cases_s / wall_s
+        print(f"spec {version}")
+        print(
+            f"  engine in-process : {cases_ip:5d} requests in {wall_ip:6.2f} s = {cases_ip / wall_ip:8.1f} cases/s "
+            f"(verdict {verdict_ip})"
+        )
+        print(
+            f"  engine loopback   : {cases_e:5d} requests in {wall_e:6.2f} s = {rate_e:8.1f} cases/s "
+            f"(verdict {verdict_e}, {n_checks} checks)"
+        )
+        own = f"; {cases_s / own_s:.1f} cases/s by its own timing of {own_s:.2f} s" if own_s else ""
+        print(
+            f"  schemathesis run  : {cases_s:5d} cases    in {wall_s:6.2f} s = {rate_s:8.1f} cases/s (exit {rc}{own})"
+        )
+        print(f"  ratio engine/schemathesis (loopback, cases/s): {rate_e / rate_s:.2f}x")
     return 0
 
 

@@ -201,7 +201,10 @@ PROBES: dict[str, tuple[Callable[[Any], Any], Any]] = {
     ),
     "no_payment_link": (field(lambda b: "payment_link" in b, LINK), False),
     "expires_on_in_past": (field(_expires_in_future, LINK), False),
-    "discount_ignored": (field(lambda b: "discount_id" in b, with_(discount_code="SAVE10")), False),
+    "discount_ignored": (
+        field(lambda b: {"discount_id", "discount_ids"} & set(b), with_(discount_code="SAVE10")),
+        set(),
+    ),
     "duplicate_payment_id": (lambda app: len({r.json()["payment_id"] for r in send(app, [(BASE, AUTH)] * 3)}), 1),
     "auth_ignored": (status(headers={}), 200),
     "auth_wrong_status_403": (
@@ -224,6 +227,24 @@ PROBES: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "unknown_ids_as_404": (
         _codes_of(UNKNOWN_PRODUCT, UNKNOWN_CODE),
         [(404, "NOT_FOUND"), (422, "INVALID_DISCOUNT_CODE")],
+    ),
+    # 1.113.0's rules (the mock's default version, the latest)
+    "accept_21_discount_codes": (status(with_(discount_codes=["SAVE10"] * 21)), 200),
+    "accept_discount_code_with_codes": (status(with_(discount_code="SAVE10", discount_codes=["FREE"])), 200),
+    "ignore_require_phone_number": (status(with_(require_phone_number=True)), 200),
+    "refuse_numeric_metadata": (
+        _codes_of(with_(metadata={"n": 5}), with_(metadata={"s": "5"})),
+        [(422, "INVALID_REQUEST_BODY"), (200, None)],
+    ),
+    "refuse_satispay": (
+        _codes_of(
+            with_(allowed_payment_method_types=["credit", "satispay"]), with_(allowed_payment_method_types=["credit"])
+        ),
+        [(422, "INVALID_REQUEST_BODY"), (200, None)],
+    ),
+    "discount_id_not_first": (
+        field(lambda b: (b["discount_id"], b["discount_ids"]), with_(discount_codes=["SAVE10", "FREE"])),
+        ("dsc_free", ["dsc_save10", "dsc_free"]),
     ),
 }
 

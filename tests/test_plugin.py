@@ -214,3 +214,43 @@ def test_an_incomplete_run_errors_every_item_with_the_reason(
     assert "passed" not in outcomes
     assert outcomes.get("errors", 0) == len(CHECKS)
     result.stdout.fnmatch_lines(["*dodo-contract did not finish checking*", "*stopped early (time budget)*"])
+
+
+# --- the spec version ----------------------------------------------------------------------------------------------
+
+
+def test_an_unknown_spec_version_is_a_usage_error_naming_the_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--dodo-base-url=http://127.0.0.1:9", "--dodo-spec-version=1.2.3")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "--dodo-spec-version: unknown spec version '1.2.3'; bundled: 1.86.0, 1.113.0" in err
+    assert "Traceback" not in err
+
+
+def test_the_ini_spec_version_judges_an_old_server_by_its_version(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DODO_API_KEY", KEY)
+    with serve_mock(api_key=KEY, seed=2, spec_version="1.86.0") as server:
+        pytester.makeini(f"[pytest]\ndodo_base_url = {server.url}\ndodo_spec_version = 1.86.0\n")
+        result = pytester.runpytest_subprocess("--dodo-seed=5", "--dodo-max-examples=8", "-p", "no:randomly")
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.fnmatch_lines(["*spec 1.86.0*"])
+        pytester.makeini(f"[pytest]\ndodo_base_url = {server.url}\n")  # the default, 1.113.0: a hint
+        result = pytester.runpytest_subprocess("--dodo-seed=5", "--dodo-max-examples=30", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*hint: every violation concerns a rule that differs*--dodo-spec-version 1.86.0*"])
+    assert KEY not in result.stdout.str() + result.stderr.str()
+
+
+def test_dodo_validator_judges_by_the_sessions_version(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_numeric_metadata(dodo_validator):
+            payload = {"product_cart": [{"product_id": "p", "quantity": 1}], "customer": {"email": "a@example.com"},
+                       "billing": {"country": "US"}, "metadata": {"n": 5}}
+            assert dodo_validator.request(payload).ok is EXPECTED
+        """.replace("EXPECTED", "False")
+    )
+    assert pytester.runpytest_subprocess("--dodo-spec-version=1.86.0", "-p", "no:randomly").ret == 0
+    assert pytester.runpytest_subprocess("-p", "no:randomly").ret == 1  # the latest allows numbers

@@ -315,7 +315,7 @@ def test_invalid_findings_quote_the_validator_on_their_rule() -> None:
 def test_the_schemathesis_phase_stops_planning_at_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     from dodo_contract.engine import _schemathesis
 
-    def slow_planner(seed: int, n: int, *, stop: Any) -> list[Any]:
+    def slow_planner(seed: int, n: int, *, stop: Any, **options: Any) -> list[Any]:
         while not stop():  # Schemathesis draws about 100 bodies/s: a big max_examples outlasts any budget
             time.sleep(0.01)
         return []

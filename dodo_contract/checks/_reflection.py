@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import Violation, join_pointer
-from ._observation import CheckContext, Observation, _v
+from ._observation import CheckContext, Observation, _discount_codes, _v
 
 
 def request_values_reflected(obs: Observation, ctx: CheckContext) -> list[Violation]:
@@ -151,22 +151,22 @@ def payment_link_present(obs: Observation, ctx: CheckContext) -> list[Violation]
 
 
 def discount_applied(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """A 200 to a request with a fixture discount code carries a ``discount_id``."""
+    """A 200 to a request with fixture discount codes says which discount it applied.
+
+    ``discount_id``, or (from 1.113.0, where ``discount_id`` is deprecated) a non-empty ``discount_ids``; the
+    codes are ``discount_code`` or the stacked ``discount_codes``, every one of them a fixture code.
+    """
     req, body = obs.request, obs.body
     if obs.status != 200 or not isinstance(req, dict) or not isinstance(body, dict):
         return []
-    code = req.get("discount_code")
-    if not isinstance(code, str) or ctx.fixtures.discount(code) is None:
+    codes = _discount_codes(req)
+    if not codes or any(ctx.fixtures.discount(c) is None for c in codes):
         return []
-    got = body.get("discount_id")
-    if isinstance(got, str) and got:
+    got, ids = body.get("discount_id"), body.get("discount_ids")
+    if (isinstance(got, str) and got) or (isinstance(ids, list) and any(isinstance(i, str) and i for i in ids)):
         return []
-    return _v(
-        "/discount_id",
-        "discount.missing",
-        "required",
-        f"fixture discount code {code!r} was sent, but discount_id is {got!r}",
-    )
+    sent = f"fixture discount code {codes[0]!r}" if len(codes) == 1 else f"fixture discount codes {codes!r:.80}"
+    return _v("/discount_id", "discount.missing", "required", f"{sent} was sent, but discount_id is {got!r}")
 
 
 def payment_id_unique(obs: Observation, ctx: CheckContext) -> list[Violation]:

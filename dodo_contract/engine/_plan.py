@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from ..checks.core import Kind
 from ..contract.fixtures import Fixtures
-from ..contract.schemas import REQUEST, currency_codes, dereferenced, payment_method_types
+from ..contract.versions import Contract, get_contract
 from ..validation.validator import validate_request
 from ._transport import AuthMode
 
@@ -135,15 +135,17 @@ def plan_cases(
     live: bool = False,
     kinds: frozenset[str] | None = None,
     stop: Stop | None = None,
+    contract: Contract | None = None,
 ) -> Plan:
-    """Return the run's cases by phase; ``live`` keeps only a few canonical ones.
+    """Return the run's cases by phase, all of ``contract``'s version (None: the latest); ``live`` keeps a few.
 
     ``kinds`` names the phases to plan (None: all); a run that plans no canonical phase still gets the first
     canonical request, as the control that the key works and the success path answers. ``stop()`` is asked
     between examples; when it says True, planning ends early and the plan is marked incomplete. The last few
     complete plans are cached (runs with the same options, e.g. a self-test, send the same requests).
     """
-    key = (fixtures, seed, max_examples, per_rule, rules, live, kinds)
+    contract = get_contract(contract)
+    key = (fixtures, seed, max_examples, per_rule, rules, live, kinds, contract.key)
     if key in _CACHE:
         return _CACHE[key]
     cut = False
@@ -153,7 +155,7 @@ def plan_cases(
         cut = cut or (stop is not None and stop())
         return cut
 
-    plan = _plan(fixtures, seed, max_examples, per_rule, rules, live, kinds, halt)
+    plan = _plan(fixtures, seed, max_examples, per_rule, rules, live, kinds, halt, contract)
     if cut:
         plan = dataclasses.replace(plan, complete=False)
     else:
@@ -172,10 +174,14 @@ def _plan(
     live: bool,
     kinds: frozenset[str] | None,
     stop: Stop,
+    contract: Contract,
 ) -> Plan:
     from ..generation import strategies
 
-    canonical = tuple(Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures))
+    version: dict[str, Any] = {"spec_version": contract}
+    canonical = tuple(
+        Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures, **version)
+    )
     if live:
         return Plan((), canonical[:LIVE_REQUEST_BUDGET], (), (), ())
     wanted = frozenset(PHASES) if kinds is None else kinds
@@ -191,7 +197,7 @@ def _plan(
     business = (
         tuple(
             Case("business", encode(p), p, label, rule=rule, pointer=pointer)
-            for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed)
+            for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed, contract=contract)
         )
         if "business" in wanted
         else ()
@@ -199,10 +205,10 @@ def _plan(
     if "canonical" not in wanted:
         canonical = canonical[:1]
     # Every rule x every class of bad value once (derived from the contract); the bases vary with the seed.
-    chosen = set(strategies.INVALID_REQUEST_RULES if rules is None else rules) if "invalid" in wanted else set()
+    chosen = set(contract.known_rules("request") if rules is None else rules) if "invalid" in wanted else set()
     invalid: list[Case] = []
     if chosen:
-        for inv in strategies.invalid_cases(fixtures, seed=seed):
+        for inv in strategies.invalid_cases(fixtures, seed=seed, **version):
             if stop():
                 return Plan(auth, canonical, business, tuple(invalid), ())
             if inv.rule in chosen:
@@ -214,34 +220,36 @@ def _plan(
                         inv.description,
                         rule=inv.rule,
                         pointer=inv.pointer,
-                        reason=_reason(inv.body, inv.rule),
+                        reason=_reason(inv.body, inv.rule, contract),
                     )
                 )
     if "valid" not in wanted or stop():
         return Plan(auth, canonical, business, tuple(invalid), ())
     valid: list[Case] = []
     if max_examples:
-        edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures)]
-        edges += [(name, p) for name, p in strategies.boundary_cases(fixtures)]
+        edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures, contract=contract)]
+        edges += [(name, p) for name, p in strategies.boundary_cases(fixtures, **version)]
         seen: set[bytes] = set()
         for label, p in edges:
             body = encode(p)
             if body not in seen:
                 seen.add(body)
                 valid.append(Case("valid", body, p, label))
-    drawn = draw(strategies.valid_requests(fixtures), max_examples, seed, stop=stop)
+    drawn = draw(strategies.valid_requests(fixtures, **version), max_examples, seed, stop=stop)
     valid += [Case("valid", encode(p), p, f"generated valid request #{i + 1}") for i, p in enumerate(drawn)]
     return Plan(auth, canonical, business, tuple(invalid), tuple(valid))
 
 
-def _reason(body: bytes, rule: str) -> str:
+def _reason(body: bytes, rule: str, contract: Contract) -> str:
     """Return what the validator says about the rule an invalid case breaks (its own words, for the finding)."""
-    violations = validate_request(body).violations
+    violations = validate_request(body, spec_version=contract).violations
     chosen = next((v for v in violations if v.rule == rule), violations[0] if violations else None)
     return "" if chosen is None else str(chosen)
 
 
-def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple[str, str, str, dict[str, Any]]]:
+def business_requests(
+    base: Any, fixtures: Fixtures, *, seed: int, contract: Contract | None = None
+) -> list[tuple[str, str, str, dict[str, Any]]]:
     """Return (rule, pointer, label, request) variants of a canonical request that each break one business rule.
 
     Each stays schema-valid and breaks a rule the fixtures make checkable: unknown ids are synthetic (derived from
@@ -250,7 +258,7 @@ def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple
     """
     if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
         return []
-    fx = fixtures
+    fx, contract = fixtures, get_contract(contract)
     tag = hashlib.sha256(f"dodo-contract:{seed}".encode()).hexdigest()[:10]
     item = {k: v for k, v in base["product_cart"][0].items() if k in ("product_id", "quantity")}
     out: list[tuple[str, str, str, dict[str, Any]]] = []
@@ -313,7 +321,7 @@ def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple
             {"billing": {**base["billing"], "country": country}},
         )
     if "billing_currencies" in fx.declared:
-        codes, avoid = currency_codes(), set(fx.billing_currencies) | {p.currency for p in fx.products}
+        codes, avoid = contract.currencies, set(fx.billing_currencies) | {p.currency for p in fx.products}
         currency = next((c for c in ("EUR", "GBP", "JPY", *codes) if c in codes and c not in avoid), None)
         if currency is not None:
             add(
@@ -322,7 +330,7 @@ def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple
                 f"billing_currency {currency} is not a billing currency",
                 {"billing_currency": currency},
             )
-    disabled = [m for m in payment_method_types() if m not in fx.enabled_payment_methods]
+    disabled = [m for m in contract.payment_method_types if m not in fx.enabled_payment_methods]
     if "enabled_payment_methods" in fx.declared and disabled:
         add(
             "business.no_eligible_payment_method",
@@ -330,7 +338,7 @@ def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple
             f"allowed_payment_method_types [{disabled[0]!r}] is not enabled",
             {"allowed_payment_method_types": disabled[:1]},
         )
-    return [case for case in out if validate_request(case[3]).ok]
+    return [case for case in out if validate_request(case[3], spec_version=contract).ok]
 
 
 def _unknown(candidate: str, taken: set[str]) -> str:
@@ -339,19 +347,20 @@ def _unknown(candidate: str, taken: set[str]) -> str:
     return candidate
 
 
-def _nullable_top() -> tuple[str, ...]:
+def _nullable_top(contract: Contract) -> tuple[str, ...]:
     """Return the request's top-level fields that may be ``null``, read from the schema (not restated here)."""
-    props = dereferenced(REQUEST)["properties"]
+    props = contract.schema("request")["properties"]
     return tuple(k for k, v in props.items() if isinstance(v.get("type"), list) and "null" in v["type"])
 
 
-def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
+def edge_requests(base: Any, fixtures: Fixtures, *, contract: Contract | None = None) -> list[tuple[str, Any]]:
     """Return named valid variants of a canonical request at the contract's edges (nulls, limits, unicode).
 
     Random generation reaches these only sometimes; a run must always try them, whatever ``max_examples``.
     """
     if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
         return []
+    contract = get_contract(contract)
     item = dict(base["product_cart"][0])
     out: list[tuple[str, Any]] = [
         ("quantity 0 next to quantity 1", {**base, "product_cart": [item, {**item, "quantity": 0}]}),
@@ -359,7 +368,7 @@ def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
             "every nullable field null",
             {
                 **base,
-                **dict.fromkeys(_nullable_top()),
+                **dict.fromkeys(_nullable_top(contract)),
                 "customer": {"email": "nulls@example.com", "name": None, "phone_number": None},
                 "billing": {**base["billing"], "city": None, "state": None, "street": None, "zipcode": None},
             },
@@ -396,12 +405,34 @@ def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
             },
         ),
     ]
-    return [(name, p) for name, p in out if p is not None and validate_request(p).ok]
+    out += _version_edges(base, fixtures, contract)
+    return [(name, p) for name, p in out if p is not None and validate_request(p, spec_version=contract).ok]
 
 
-def still_qualifies(candidate: Any, case: Case) -> bool:
+def _version_edges(base: dict[str, Any], fixtures: Fixtures, contract: Contract) -> list[tuple[str, Any]]:
+    """Return valid requests that use what the version allows beyond the oldest: every payment method type, a
+    metadata value of each allowed type, stacked discount codes (read from the contract, not listed by version).
+
+    A server built to another version refuses some of them; the server of this version must accept them all.
+    """
+    out: list[tuple[str, Any]] = []
+    methods = contract.payment_method_types
+    if any(m in methods for m in fixtures.enabled_payment_methods):
+        out.append(("every payment method type of the spec", {**base, "allowed_payment_method_types": list(methods)}))
+    value = next((r for r in contract.rules("request") if r.id == "metadata.value.type"), None)
+    samples = {"string": "text", "integer": 5, "number": 5.5, "boolean": True}
+    types = [t for t in (value.limit if value is not None and isinstance(value.limit, tuple) else ()) if t in samples]
+    if len(types) > 1:
+        out.append(("a metadata value of every allowed type", {**base, "metadata": {t: samples[t] for t in types}}))
+    codes = list(dict.fromkeys(d.code for d in fixtures.discounts))[:20]
+    if "discount_codes" in (contract.schema("request").get("properties") or {}) and len(codes) >= 2:
+        out.append((f"{len(codes)} stacked discount codes, in order", {**base, "discount_codes": codes}))
+    return out
+
+
+def still_qualifies(candidate: Any, case: Case, *, contract: Contract | None = None) -> bool:
     """True when a shrunk candidate is still the same kind of request (valid, or breaking ``case.rule``)."""
-    result = validate_request(candidate)
+    result = validate_request(candidate, spec_version=contract)
     if case.kind == "valid":
         return result.ok
     return any(v.rule == case.rule for v in result.violations)

@@ -109,7 +109,7 @@ class _Run:
             deadline=self.deadline,
             allow_live=opts.allow_live,
         )
-        self.ctx = CheckContext(opts.fixtures, opts.settings, opts.latency_budget_ms)
+        self.ctx = CheckContext(opts.fixtures, opts.settings, opts.latency_budget_ms, contract=opts.contract)
         self.observations: list[Observation] = []
         self.judged: list[Case] = []  # the case of each observation, same order
         self.findings: dict[tuple[str, str], tuple[Finding, Case | None, Violation]] = {}
@@ -152,7 +152,6 @@ class _Run:
         ``stop()`` may raise ``KeyboardInterrupt``; a planner crash is recorded as an error (never a pass).
         """
         from ..checks.core import APPLIES_TO
-        from ..generation import strategies
 
         checks = self.opts.checks
         # A phase is sent when a selected check that judges only some kinds judges it (-k auth_required sends
@@ -161,7 +160,7 @@ class _Run:
         specific = [APPLIES_TO[name] for name in checks if not every <= APPLIES_TO[name]]
         self.kinds = frozenset().union(*specific) if specific else every | {"fuzz"}
         self.rules = (
-            tuple(strategies.INVALID_REQUEST_RULES)
+            self.opts.contract.known_rules("request")
             if not self.opts.live and "invalid_request_rejected" in checks
             else ()
         )
@@ -179,6 +178,7 @@ class _Run:
                 live=self.opts.live,
                 kinds=self.kinds,
                 stop=halt,
+                contract=self.opts.contract,
             )
         except KeyboardInterrupt:
             raise

@@ -81,6 +81,16 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--fault", metavar="NAME", help="break the mock on purpose (see --list-faults; default: none)")
     m.add_argument("--seed", type=int, default=None, help="seed for generated ids (default: random)")
+    m.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="the spec version to serve: validate with it, know only its fields (default: latest; see spec list)",
+    )
+    m.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="serve the contract of this Dodo OpenAPI document (JSON or YAML) instead (default: none)",
+    )
     m.add_argument("--list-faults", action="store_true", help="list fault modes and exit")
 
     g = sub.add_parser(
@@ -163,6 +173,18 @@ def _build_parser() -> argparse.ArgumentParser:
         help="also fuzz with Schemathesis-generated bodies from schemas/openapi.yaml, judged by our validator; "
         "slower (env DODO_CONTRACT_SCHEMATHESIS; default: off)",
     )
+    g.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="the spec version to judge by, e.g. 1.86.0 for a server built to it (env DODO_CONTRACT_SPEC_VERSION; "
+        "default: latest, what Dodo's servers speak; see spec list)",
+    )
+    g.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="judge by this newer Dodo OpenAPI document (JSON or YAML) with the newest overlay "
+        "(env DODO_CONTRACT_OPENAPI; default: none)",
+    )
 
     t = sub.add_parser("selftest", help="mutation score: the engine against the reference mock in every fault mode")
     t.add_argument(
@@ -175,6 +197,12 @@ def _build_parser() -> argparse.ArgumentParser:
         default=30,
         metavar="N",
         help="generated valid requests per run (default: %(default)s)",
+    )
+    t.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="only this spec version: the mock serves it and the engine judges by it "
+        "(default: every bundled version, one matrix each)",
     )
 
     r = sub.add_parser(
@@ -209,6 +237,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "--allow-live",
         action="store_true",
         help="allow Dodo's live host (env DODO_CONTRACT_ALLOW_LIVE; default: refused)",
+    )
+    r.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="the spec version to re-judge by (env DODO_CONTRACT_SPEC_VERSION; default: the report's)",
+    )
+    r.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="re-judge by this Dodo OpenAPI document (env DODO_CONTRACT_OPENAPI; default: the report's version)",
     )
     return parser
 
@@ -252,7 +290,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if args.command == "selftest":
             from .selftest import selftest
 
-            result = selftest(faults=args.fault, seed=args.seed, max_examples=args.max_examples)
+            result = selftest(
+                faults=args.fault, seed=args.seed, max_examples=args.max_examples, spec_version=args.spec_version
+            )
             print(result.matrix(), file=out)
             return EXIT_OK if result.passed else EXIT_VIOLATIONS
         from .gate import run_replay_command

@@ -15,7 +15,9 @@ it). The points, in request order:
 ``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes).
 
 Every trigger is deterministic (value- or count-based), so a self-test run is reproducible.
-``caught_by`` names the checks of ``dodo_contract.checks`` that must detect the fault.
+``caught_by`` names the checks of ``dodo_contract.checks`` that must detect the fault. ``applies(contract)``
+says whether the fault means anything in a spec version (a break of ``discount_codes`` needs a version that has
+them); ``applies_to(spec_version)`` answers it, read from the contract.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..contract.versions import Contract, SpecVersion, get_contract
 from ..errors import ConfigError
 from ._fault_hooks import (
     INTERMITTENT_EVERY,
@@ -33,7 +36,9 @@ from ._fault_hooks import (
     _auth_403,
     _business_error_as,
     _crash_on_non_ascii,
+    _discount_id_last,
     _drop,
+    _drop_each,
     _drop_last_item,
     _every,
     _expired,
@@ -44,7 +49,9 @@ from ._fault_hooks import (
     _refuse_existing_customer,
     _refuse_multi_line_carts,
     _refuse_nulls,
+    _refuse_numeric_metadata,
     _refuse_quantity_zero,
+    _refuse_satispay,
     _rules,
     _schema_error_as,
     _set,
@@ -56,7 +63,7 @@ from ._fault_hooks import (
     error_reply,
 )
 
-__all__ = ["FAULTS", "Fault", "Reply", "error_reply", "get_fault"]
+__all__ = ["FAULTS", "Fault", "Reply", "error_reply", "faults_for", "get_fault"]
 
 SLOW_EVERY, SLOW_SECONDS = 5, 3.0
 
@@ -77,6 +84,11 @@ class Fault:
     on_success: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     on_error: Callable[[Reply], Reply] | None = None
     on_reply: Callable[[Reply, int], Reply] | None = None
+    applies: Callable[[Contract], bool] | None = None
+
+    def applies_to(self, spec_version: SpecVersion = None) -> bool:
+        """True when the fault breaks something the version has (most faults: every version)."""
+        return self.applies is None or self.applies(get_contract(spec_version))
 
     def with_delay(self, seconds: float) -> Fault:
         """Return a copy whose stalls last ``seconds`` (for fast tests of ``slow``); others are unchanged."""
@@ -84,6 +96,25 @@ class Fault:
             return self
         every = self.delay
         return replace(self, delay=lambda n: seconds if every(n) > 0 else 0.0)
+
+
+def _has_rule(rule: str) -> Callable[[Contract], bool]:
+    return lambda contract: rule in contract.known_rules("request") or rule in contract.known_rules("response")
+
+
+def _allows_metadata(*values: object) -> Callable[[Contract], bool]:
+    def allows(contract: Contract) -> bool:
+        from ..validation.validator import validate_request
+
+        base = {"product_cart": [{"product_id": "p", "quantity": 1}], "customer": {"email": "a@example.com"}}
+        request = {**base, "billing": {"country": "US"}, "metadata": {f"k{i}": v for i, v in enumerate(values)}}
+        return validate_request(request, spec_version=contract).ok
+
+    return allows
+
+
+def _has_method(method: str) -> Callable[[Contract], bool]:
+    return lambda contract: method in contract.payment_method_types
 
 
 _ALL: tuple[Fault, ...] = (
@@ -153,7 +184,7 @@ _ALL: tuple[Fault, ...] = (
     ),
     Fault(
         "accept_empty_cart",
-        "accepts an empty product_cart (total 0) instead of PRODUCT_CART_EMPTY",
+        "accepts an empty product_cart (total 0) instead of PRODUCT_CART_EMTPY",
         ("invalid_request_rejected",),
         skips=_rules("product_cart.minItems"),
     ),
@@ -181,6 +212,28 @@ _ALL: tuple[Fault, ...] = (
         ("invalid_request_rejected",),
         skips=_rules("*.type", but=("body.type",)),
     ),
+    # 1.113.0's rules: stacked discount codes, the phone requirement
+    Fault(
+        "accept_21_discount_codes",
+        "accepts more than 20 stacked discount_codes",
+        ("invalid_request_rejected",),
+        skips=_rules("discount_codes.maxItems"),
+        applies=_has_rule("discount_codes.maxItems"),
+    ),
+    Fault(
+        "accept_discount_code_with_codes",
+        "accepts discount_code together with discount_codes (the docs forbid both)",
+        ("invalid_request_rejected",),
+        skips=_rules("discount_codes.exclusive_with_discount_code"),
+        applies=_has_rule("discount_codes.exclusive_with_discount_code"),
+    ),
+    Fault(
+        "ignore_require_phone_number",
+        "creates the payment for a new customer without a phone although require_phone_number is true",
+        ("invalid_request_rejected",),
+        skips=_rules("customer.phone_number_required"),
+        applies=_has_rule("customer.phone_number_required"),
+    ),
     # valid requests refused, or crashing
     Fault(
         "reject_valid_with_400",
@@ -205,6 +258,20 @@ _ALL: tuple[Fault, ...] = (
         "crashes (500) on any non-ASCII character in the request",
         ("no_server_error", "valid_request_accepted"),
         refuse=_crash_on_non_ascii,
+    ),
+    Fault(
+        "refuse_numeric_metadata",
+        "refuses integer, number and boolean metadata values with INVALID_REQUEST_BODY (strings only, as in 1.86.0)",
+        ("valid_request_accepted",),
+        refuse=_refuse_numeric_metadata,
+        applies=_allows_metadata(5, 5.5, True),
+    ),
+    Fault(
+        "refuse_satispay",
+        "refuses satispay in allowed_payment_method_types with INVALID_REQUEST_BODY (an enum without it)",
+        ("valid_request_accepted",),
+        refuse=_refuse_satispay,
+        applies=_has_method("satispay"),
     ),
     Fault(
         "existing_customer_not_found",
@@ -326,9 +393,16 @@ _ALL: tuple[Fault, ...] = (
     ),
     Fault(
         "discount_ignored",
-        "valid discount codes are accepted but no discount_id is returned",
+        "valid discount codes are accepted but no discount_id (nor discount_ids) is returned",
         ("discount_applied",),
-        on_success=_drop("discount_id"),
+        on_success=_drop_each("discount_id", "discount_ids"),
+    ),
+    Fault(
+        "discount_id_not_first",
+        "with stacked discount codes, discount_id is the last applied discount, not the first of discount_ids",
+        ("response_schema_conformance",),
+        on_success=_discount_id_last,
+        applies=_has_rule("discount_id.first_of_discount_ids"),
     ),
     Fault(
         "duplicate_payment_id",
@@ -362,6 +436,12 @@ _ALL: tuple[Fault, ...] = (
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}
+
+
+def faults_for(spec_version: SpecVersion = None) -> dict[str, Fault]:
+    """Return the faults that mean something in ``spec_version`` (see ``Fault.applies``), in ``FAULTS`` order."""
+    contract = get_contract(spec_version)
+    return {name: f for name, f in FAULTS.items() if f.applies_to(contract)}
 
 
 def get_fault(fault: str | Fault | None) -> Fault | None:
