@@ -155,7 +155,8 @@ def _prose_problem(body: dict[str, Any], version: str, breaks: frozenset[str]) -
 class _Shop:
     """The catalog (fixtures format) and how this implementation prices and answers."""
 
-    def __init__(self, catalog: dict[str, Any], *, tax: str, tax_rate: float, echo_cart: bool) -> None:
+    def __init__(self, catalog: dict[str, Any], *, tax: str, tax_rate: float, echo_cart: bool, version: str) -> None:
+        self.version = version
         self.products = {p["id"]: p for p in catalog["products"]}
         self.customers = {c["id"]: c for c in catalog.get("customers", [])}
         self.discounts: dict[str, dict[str, Any]] = {}
@@ -200,9 +201,9 @@ class _Shop:
             return "INVALID_TAX_ID", "Tax Id is invalid"
         return None
 
-    @staticmethod
-    def codes(body: dict[str, Any]) -> list[str]:
-        if body.get("discount_codes") is not None:
+    def codes(self, body: dict[str, Any]) -> list[str]:
+        # A 1.86.0 server has never heard of discount_codes: an unknown key, ignored.
+        if self.version != "1.86.0" and body.get("discount_codes") is not None:
             return list(body["discount_codes"])
         return [body["discount_code"]] if body.get("discount_code") is not None else []
 
@@ -242,7 +243,7 @@ def create_app(
     unknown = set(breaks) - set(BREAKS[version])
     if unknown:
         raise ValueError(f"unknown breaks for {version}: {sorted(unknown)}")
-    shop = _Shop(catalog, tax=tax, tax_rate=tax_rate, echo_cart=echo_cart)
+    shop = _Shop(catalog, tax=tax, tax_rate=tax_rate, echo_cart=echo_cart, version=version)
     counter = iter(range(1, 10**9))
 
     def answer(body: Any, status: int = 200) -> Response:
