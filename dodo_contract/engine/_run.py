@@ -60,6 +60,11 @@ _MAX_TEXT = 4096
 _FAST_MS = 10.0  # a target answering faster than this gains nothing from requests in flight
 
 
+def window_opens(alone: Sequence[float]) -> bool:
+    """Return True once the last three answers sent alone each took at least ``_FAST_MS`` (a target far enough)."""
+    return len(alone) >= 3 and min(list(alone)[-3:]) >= _FAST_MS
+
+
 Progress = Callable[..., None]  # (done, total, phase[, violations]): a user's 3-argument callback keeps working
 
 
@@ -243,7 +248,7 @@ class _Run:
         very process) requests in flight only add overhead; a target further away gets the whole window.
         """
         if self.window > 1 and not self._opened:
-            self._opened = len(self._alone) >= 3 and min(self._alone) >= _FAST_MS
+            self._opened = window_opens(self._alone)
         return self.window if self._opened else 1
 
     async def _head(self, task: asyncio.Task[_Got], flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> _Got | None:
