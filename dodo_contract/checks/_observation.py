@@ -10,7 +10,7 @@ from ..contract.fixtures import Fixtures
 from ..contract.settings import ContractSettings
 from ..errors import Violation
 
-Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business"]
+Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing"]
 
 
 class _NotJson:
@@ -30,7 +30,8 @@ class Observation:
     then ``timeout``, ``connection`` or ``protocol`` and ``error`` says why. ``rule``/``pointer``/``label``
     describe what an ``invalid`` or ``auth`` request broke, ``reason`` what the validator says about it.
     ``received_at`` is the epoch time of the answer; ``truncated`` says the body went over the transport's cap
-    and only its beginning was read.
+    and only its beginning was read. ``json_defects`` lists what a strict JSON parser refuses in the body but a
+    lenient one forgives, as (defect, pointer) pairs: ``bom``, ``trailing_data``, ``duplicate_key``.
     """
 
     kind: Kind
@@ -47,6 +48,9 @@ class Observation:
     received_at: float = 0.0
     reason: str = ""
     truncated: bool = False
+    json_defects: tuple[tuple[str, str], ...] = ()
+    pair: str = ""  # a pricing pair's name, judged with its other request (``role``: "base" or "variant")
+    role: str = ""
 
 
 @dataclass(slots=True)
@@ -58,6 +62,9 @@ class CheckContext:
     latency_budget_ms: float = 2000.0
     payment_ids: dict[str, int] = field(default_factory=dict)  # payment_id -> how many times seen
     new_customers: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # email -> first (name, phone) sent
+    spec_version: Any = None  # the version judged by: a version string, None (the latest) or a Contract
+    pricing: dict[str, Any] = field(default_factory=dict)  # pair id -> the first answer of a pricing pair
+    notes: dict[str, list[str]] = field(default_factory=dict)  # what a check could not judge, and why (reports)
 
 
 CheckFn = Callable[[Observation, CheckContext], list[Violation]]

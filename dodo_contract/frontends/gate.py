@@ -274,6 +274,12 @@ def _auth_mode(headers: Mapping[str, Any]) -> AuthMode:
     value = next((str(v) for k, v in headers.items() if k.lower() == "authorization"), None)
     if value is None:
         return "missing"
+    from ..engine._transport import near_miss_placeholder
+    from ..errors import NEAR_MISS_LABELS
+
+    for mode in NEAR_MISS_LABELS:
+        if near_miss_placeholder(mode) in value:
+            return mode  # type: ignore[return-value]
     return "key" if REDACTED in value else "wrong"
 
 

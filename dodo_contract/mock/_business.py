@@ -121,9 +121,10 @@ def business_errors(payload: dict[str, Any], catalog: Catalog) -> Iterator[tuple
     allowed_types = payload.get("allowed_payment_method_types")
     if allowed_types is not None and catalog.methods.isdisjoint(allowed_types):
         yield "business.no_eligible_payment_method", "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found"
-    code = payload.get("discount_code")
-    if code is not None and code not in catalog.discounts:
-        yield "business.unknown_discount_code", "INVALID_DISCOUNT_CODE", f"Discount code {_show(code)} is invalid"
+    for code in _sent_codes(payload):
+        if code not in catalog.discounts:
+            yield "business.unknown_discount_code", "INVALID_DISCOUNT_CODE", f"Discount code {_show(code)} is invalid"
+            break
     tax_id = payload.get("tax_id")
     if tax_id is not None and tax_id not in catalog.tax_ids:
         yield "business.unknown_tax_id", "INVALID_TAX_ID", "Tax Id is invalid"
@@ -153,9 +154,24 @@ def _cart(raw: Any) -> list[dict[str, Any]]:
     return cart
 
 
-def total_amount(cart: list[dict[str, Any]], catalog: Catalog, discount: Discount | None) -> int:
-    """Sum (amount for pay-what-you-want, else price) x quantity, less the discount; clamp to 0..int32 max."""
+def _sent_codes(payload: dict[str, Any]) -> list[str]:
+    """Return the discount codes sent: ``discount_codes`` (1.113.0, stacked, in order) or ``discount_code``."""
+    codes = payload.get("discount_codes")
+    sent = codes if isinstance(codes, list) else [payload.get("discount_code")]
+    return list(dict.fromkeys(c for c in sent if isinstance(c, str)))
+
+
+def total_amount(
+    cart: list[dict[str, Any]], catalog: Catalog, discount: Discount | list[Discount] | None, *, tax_rate: float = 0.0
+) -> int:
+    """Sum (amount for pay-what-you-want, else price) x quantity, less the discounts; clamp to 0..int32 max.
+
+    Stacked discounts apply one after the other, in the order sent. ``tax_rate`` (the mock's tax-exclusive mode)
+    adds tax on top of the lines whose product is not tax-``inclusive``, rounded once on the total.
+    """
+    discounts = [] if discount is None else [discount] if isinstance(discount, Discount) else discount
     total = 0
+    taxable = 0
     for item in cart:
         product = catalog.products.get(item["product_id"])
         if product is None:
@@ -163,8 +179,12 @@ def total_amount(cart: list[dict[str, Any]], catalog: Catalog, discount: Discoun
         amount = item.get("amount")
         unit = amount if product.pay_what_you_want and isinstance(amount, int) else product.price
         total += unit * item["quantity"]
-    if discount is not None:
-        total = discount.apply(total)
+        taxable += unit * item["quantity"] if product.tax != "inclusive" else 0
+    before = total
+    for each in discounts:
+        total = each.apply(total)
+    if tax_rate and before:
+        total += round(taxable * total / before * tax_rate)  # tax on the discounted share of the taxable lines
     return min(max(total, 0), INT32_MAX)
 
 
@@ -194,16 +214,21 @@ def _customer(raw: Any, catalog: Catalog, new_id: NewId) -> dict[str, Any]:
     }
 
 
-def build_success(payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, now: datetime) -> dict[str, Any]:
-    """Build the 200 body for an accepted request: new ids, the customer, echoes, total, link, discount."""
+def build_success(
+    payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, now: datetime, tax_rate: float = 0.0
+) -> dict[str, Any]:
+    """Build the 200 body for an accepted request: new ids, the customer, echoes, total, link, discount.
+
+    ``tax_rate`` > 0 adds that tax on top of tax-exclusive (and unknown) prices, unless a ``tax_id`` was sent.
+    """
     payment_id = new_id("pay_", 22)
     cart = _cart(payload.get("product_cart"))
-    code = payload.get("discount_code")
-    discount = catalog.discounts.get(code) if isinstance(code, str) else None
+    discounts = [catalog.discounts[c] for c in _sent_codes(payload) if c in catalog.discounts]
     metadata = payload.get("metadata")
+    rate = tax_rate if payload.get("tax_id") is None else 0.0
     body: dict[str, Any] = {
         "payment_id": payment_id,
-        "total_amount": total_amount(cart, catalog, discount),
+        "total_amount": total_amount(cart, catalog, discounts, tax_rate=rate),
         "client_secret": f"{payment_id}_secret_{new_id('', 24)}",
         "customer": _customer(payload.get("customer"), catalog, new_id),
         # Scalar values only (spec 1.113.0: string, integer, number, boolean), whatever a fault let through.
@@ -216,6 +241,8 @@ def build_success(payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, n
         short = payload.get("short_link") is True
         body["payment_link"] = f"{LINK_BASE}/s/{new_id('', 10)}" if short else f"{LINK_BASE}/{payment_id}"
         body["expires_on"] = (now + LINK_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if discount is not None:
-        body["discount_id"] = discount.id
+    if discounts:
+        body["discount_id"] = discounts[0].id
+        if isinstance(payload.get("discount_codes"), list):
+            body["discount_ids"] = [d.id for d in discounts]
     return body

@@ -5,6 +5,7 @@ it). The points, in request order:
 
 ``delay(n)``            seconds to stall request number ``n`` (1-based, every request counts) before answering;
 ``auth_ignored``        answer as if every request carried the right key;
+``accepts_key(presented, real)``  compare the key this (sloppy) way instead of exactly;
 ``normalise(payload)``  rewrite the parsed request before schema validation;
 ``skips(rule)``         schema violations of these rule ids are ignored, and the request then skips the
                         business rules too (a server that forgot one validation family);
@@ -70,6 +71,7 @@ class Fault:
     caught_by: tuple[str, ...]
     delay: Callable[[int], float] | None = None
     auth_ignored: bool = False
+    accepts_key: Callable[[str, str], bool] | None = None
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     skips: Callable[[str], bool] | None = None
     refuse: Callable[[dict[str, Any]], Reply | None] | None = None
