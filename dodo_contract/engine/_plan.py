@@ -20,6 +20,7 @@ from ..checks.core import Kind
 from ..contract.fixtures import Fixtures
 from ..contract.schemas import REQUEST, currency_codes, dereferenced, payment_method_types
 from ..errors import NEAR_MISS_LABELS
+from ..generation._pools import LONG_NAMES
 from ..validation.validator import validate_request
 from ._transport import AuthMode
 
@@ -257,6 +258,7 @@ def _plan(
     if max_examples:
         edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures)]
         edges += [(name, p) for name, p in strategies.boundary_cases(fixtures)]
+        edges += [(name, p) for name, p in strategies.null_cases(fixtures)]
         seen: set[bytes] = set()
         for label, p in edges:
             body = encode(p)
@@ -451,6 +453,14 @@ def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
             else None,
         ),
         ("unknown extra keys", {**base, "x_unknown": {"nested": [1, 2]}, "another_unknown": None}),
+        # What real traffic has: upper-case and plus-addressed emails, a long multi-byte name, plain http.
+        ("upper-case email", {**base, "customer": {"email": "Ada.LOVELACE@Example.COM", "name": "Ada Lovelace"}}),
+        ("plus-addressed email", {**base, "customer": {"email": "grace+billing@example.com", "name": "Grace"}}),
+        (
+            "a long multi-byte name",
+            {**base, "customer": {"email": "long.name@example.com", "name": LONG_NAMES[0]}},
+        ),
+        ("a plain http:// return_url", {**base, "return_url": "http://shop.example.com/thanks?order=42"}),
         (
             "booleans set",
             {

@@ -29,7 +29,7 @@ from hypothesis.strategies import SearchStrategy
 
 from ..contract.fixtures import Fixtures, Product, default_fixtures, load_fixtures
 from ..contract.versions import Contract, Kind, SpecVersion, get_contract
-from ._boundary import boundary_requests
+from ._boundary import boundary_requests, null_requests
 from ._derive import CaseBook, Template
 from ._mutators import InvalidCase, encode
 from ._pools import Payload
@@ -51,6 +51,7 @@ __all__ = [
     "invalid_requests",
     "invalid_responses",
     "invalid_rules",
+    "null_cases",
     "pricing_pairs",
     "resolve_fixtures",
     "valid_requests",
@@ -261,6 +262,17 @@ def boundary_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion =
     contract = get_contract(spec_version)
     canonical = canonical_requests(fx, spec_version=contract)
     return boundary_requests(canonical[0][1], fx, contract) if canonical else []
+
+
+def null_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
+    """Return (name, request) pairs: each nullable field of the version's schema sent as ``null``, one at a time.
+
+    Deterministic; built on the first canonical request (see ``_boundary.null_requests``). All must get 200.
+    """
+    fx = resolve_fixtures(fixtures)
+    contract = get_contract(spec_version)
+    canonical = canonical_requests(fx, spec_version=contract)
+    return null_requests(canonical[0][1], contract) if canonical else []
 
 
 def pricing_pairs(fixtures: FixturesLike = None, base: Payload | None = None) -> tuple[list[PricingCase], list[str]]:
