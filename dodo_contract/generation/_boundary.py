@@ -113,7 +113,7 @@ def _with_null(base: Payload, path: tuple[str | int, ...]) -> Payload:
     out = copy.deepcopy(base)
     node: Any = out
     for part in path[:-1]:
-        nxt = node[part] if isinstance(node, list) else node.get(part)
+        nxt = node[int(part)] if isinstance(node, list) else node.get(part)
         if not isinstance(nxt, (dict, list)):
             nxt = {}
             node[part] = nxt

@@ -182,10 +182,16 @@ class _Mock:
             if refused is not None:
                 return refused
         if not lenient:
-            problem = business_error(payload, self.catalog, waived=fault.waives if fault is not None else None)
+            waived = fault.waives if fault is not None else None
+            if fault is not None and fault.waives_when is not None:
+                when, plain = fault.waives_when, fault.waives
+                waived = lambda rule: when(rule, payload, self.catalog) or bool(plain and plain(rule))  # noqa: E731
+            problem = business_error(payload, self.catalog, waived=waived)
             if problem is not None:
                 return error_reply(422, *problem)
         body = build_success(payload, self.catalog, self.new_id, now=datetime.now(UTC), tax_rate=self.tax_rate)
+        if fault is not None and fault.reprice is not None:
+            body["total_amount"] = fault.reprice(payload, self.catalog)
         if fault is not None and fault.on_success is not None:
             body = fault.on_success(body, payload)
         return Reply(200, body)
