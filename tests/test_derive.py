@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from dodo_contract.contract.fixtures import default_fixtures, load_fixtures
+from dodo_contract.contract.settings import ContractSettings
 from dodo_contract.contract.versions import BUNDLED
 from dodo_contract.engine._plan import plan_cases
 from dodo_contract.generation.strategies import boundary_cases, invalid_cases
@@ -134,8 +135,12 @@ def test_boundary_cases_sit_on_the_inside_of_each_bound() -> None:
     assert [len(v) for v in found["boundary: metadata.value.maxLength"][0]["metadata"].values()] == [500]
     assert found["boundary: product_cart.items.amount.maximum"][0]["product_cart"][0]["amount"] == 2**31 - 1
     assert [i["quantity"] for i in found["boundary: product_cart.items.quantity.minimum"][0]["product_cart"]] == [1, 0]
-    # Not business-valid with the default catalog: a total above int32, or 20 codes from a catalog of 3.
-    assert "boundary: product_cart.items.quantity.maximum" not in found
+    # No product at a unit price of 1: the largest quantity whose total, with room for tax, still fits int32.
+    (large,) = found["boundary: product_cart.items.quantity.maximum"]
+    line = large["product_cart"][0]
+    price = next(p.price for p in default_fixtures().products if p.id == line["product_id"])
+    assert line["quantity"] > 10**5 and price * line["quantity"] * ContractSettings().tax_ceiling <= 2**31 - 1
+    # Not business-valid with the default catalog: 20 codes from a catalog of 4.
     assert "boundary: discount_codes.maxItems" not in found
     assert not any("discount_codes" in n or "phone" in n for n, _ in boundary_cases(spec_version="1.86.0"))
 

@@ -134,7 +134,7 @@ class Plan:
         return dataclasses.replace(self, **kept)
 
 
-PHASES = ("auth", "canonical", "pricing", "business", "invalid", "valid")
+PHASES = ("auth", "canonical", "business", "invalid", "valid", "pricing")
 _CACHE: dict[tuple[Any, ...], Plan] = {}
 _CACHE_SIZE = 4
 
