@@ -37,7 +37,16 @@ from ..errors import ConfigError
 from .money import TAX_TREATMENTS
 from .schemas import country_codes, currency_codes, payment_method_types
 
-__all__ = ["Customer", "Discount", "Fixtures", "Product", "default_fixtures", "load_fixtures"]
+__all__ = [
+    "Customer",
+    "Discount",
+    "Fixtures",
+    "Product",
+    "default_catalog_text",
+    "default_fixtures",
+    "load_fixtures",
+    "write_default_catalog",
+]
 
 DEFAULT_BILLING_CURRENCIES = ("USD", "INR")  # docs: "Can only request USD or INR for billing_currency"
 DEFAULT_DISCOUNT_PERCENTAGE = 10
@@ -215,6 +224,31 @@ def _whole(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():  # JSON Schema: 1.0 is the integer 1
         return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def default_catalog_text() -> str:
+    """Return the built-in catalog as its file is written (JSON, the fixtures format): a catalog to start from."""
+    return Path(__file__).with_name("default_catalog.json").read_text(encoding="utf-8")
+
+
+def write_default_catalog(path: str | Path, *, force: bool = False) -> Path:
+    """Write the built-in catalog to ``path``; refuse (``ConfigError``) to overwrite a file unless ``force``.
+
+    The file is written whole or not at all (a temporary file renamed into place).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{target} is a directory; name the catalog file to write")
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; pass --force to overwrite it")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(default_catalog_text(), encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
 
 
 def default_fixtures() -> Fixtures:
