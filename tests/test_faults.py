@@ -143,7 +143,7 @@ def _codes_of(*requests: dict[str, Any]) -> Callable[[Any], list[tuple[int, Any]
     return lambda app: [(r.status_code, r.json().get("code")) for r in (one(app, req) for req in requests)]
 
 
-def TOTAL(body: dict[str, Any]) -> Any:  # noqa: N802 (a probe's getter, named like a constant)
+def TOTAL(body: dict[str, Any]) -> Any:
     return body["total_amount"]
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..contract.fixtures import Fixtures
 from ..errors import Violation
-from ._observation import CheckContext, Observation, _catalog_total, _code, _v
+from ._observation import CheckContext, Observation, _below_minimum, _code, _v
 
 __all__ = [
     "RUN_CHECKS",
@@ -53,7 +53,7 @@ def _judged(observations: Sequence[Observation], ctx: CheckContext) -> list[tupl
         code = _code(obs)
         if obs.status != 200 and (obs.status != settings.business_status or code not in refusal_codes):
             continue  # not a refusal valid_request_accepted tolerates: it is that check's finding already
-        if code == _EXCUSED and _catalog_total(obs.request, ctx) < settings.minimum_charge:
+        if code == _EXCUSED and _below_minimum(obs.request, ctx):
             continue
         out.append((index, obs))
     return out

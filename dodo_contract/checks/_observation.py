@@ -97,6 +97,13 @@ def _catalog_total(request: Any, ctx: CheckContext) -> int:
     return 2**31 if None in lines else sum(t for t in lines if t is not None)  # not a catalog cart: nothing to excuse
 
 
+def _below_minimum(request: Any, ctx: CheckContext) -> bool:
+    """True when the fixtures price a cart below the minimum charge (the catalog's, else the setting's)."""
+    cart = request.get("product_cart") if isinstance(request, dict) else None
+    minimum = ctx.fixtures.minimum_charge(ctx.fixtures.cart_currency(cart), ctx.settings.minimum_charge)
+    return _catalog_total(request, ctx) < minimum
+
+
 def _code_suffix(obs: Observation) -> str:
     code = _code(obs)
     return f" ({code})" if code else ""

@@ -28,7 +28,7 @@ from ._observation import (
     CheckFn,
     Kind,
     Observation,
-    _catalog_total,
+    _below_minimum,
     _code,
     _code_suffix,
     _documented,
@@ -240,14 +240,12 @@ def fixture_request_succeeds(obs: Observation, ctx: CheckContext) -> list[Violat
     """A canonical request built only from fixtures gets 200.
 
     One refusal is tolerated: ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT`` when the fixtures price the cart below
-    ``settings.minimum_charge`` (Dodo documents a minimum charge without saying how much; a free product can
-    legitimately be refused).
+    the catalog's ``minimum_charge`` in its currency, else ``settings.minimum_charge`` (Dodo documents a minimum
+    charge without saying how much; a free product can legitimately be refused).
     """
     if obs.status is None or obs.status == 200:
         return []
-    if _code(obs) == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT" and _catalog_total(obs.request, ctx) < (
-        ctx.settings.minimum_charge
-    ):
+    if _code(obs) == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT" and _below_minimum(obs.request, ctx):
         return []
     return _v(
         "",
