@@ -163,3 +163,42 @@ def test_the_engine_sends_the_boundary_cases_as_valid_requests() -> None:
     valid = plan_cases(fx, seed=0, max_examples=5, per_rule=2).valid
     payloads = [case.payload for case in valid]
     assert all(payload in payloads for _, payload in boundary_cases(fx))
+
+
+@pytest.mark.parametrize("version", BUNDLED)
+def test_every_nullable_field_is_sent_as_null_one_at_a_time(version: str) -> None:
+    from dodo_contract.contract.versions import get_contract
+    from dodo_contract.generation.strategies import null_cases
+
+    schema = get_contract(version).schema("request")
+    top = {k for k, v in schema["properties"].items() if "null" in (v.get("type") or [])}
+    found = {}
+    for name, payload in null_cases(spec_version=version):
+        assert validate_request(payload, spec_version=version).ok, name
+        nulls = (
+            [k for k, v in payload.items() if v is None]
+            + [f"{k}/{sub}" for k, v in payload.items() if isinstance(v, dict) for sub, x in v.items() if x is None]
+            + [f"product_cart/0/{k}" for k, x in payload["product_cart"][0].items() if x is None]
+        )
+        assert len(nulls) == 1, (name, nulls)  # one at a time
+        found[nulls[0]] = payload
+    assert top <= set(found)  # every top-level nullable field of this version's schema
+    assert {
+        "billing/city",
+        "billing/zipcode",
+        "customer/name",
+        "customer/phone_number",
+        "product_cart/0/amount",
+    } <= set(found)
+    assert ("discount_codes" in found) == (version != "1.86.0")  # read from the version, not hand-listed
+
+
+def test_the_plan_sends_the_null_cases_and_the_inputs_real_traffic_has() -> None:
+    plan = plan_cases(default_fixtures(), seed=1, max_examples=1, per_rule=2)
+    labels = [c.label for c in plan.valid]
+    assert sum(label.startswith("null: /") for label in labels) >= 15
+    bodies = [c.payload for c in plan.valid]
+    emails = [b["customer"].get("email", "") for b in bodies]
+    assert any(e != e.lower() for e in emails) and any("+" in e for e in emails)
+    assert any(len(b["customer"].get("name") or "") >= 100 for b in bodies)
+    assert any(str(b.get("return_url", "")).startswith("http://") for b in bodies)
