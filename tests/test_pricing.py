@@ -211,3 +211,33 @@ def test_a_catalog_without_discounts_or_pwyw_gets_notes_instead_of_pairs() -> No
     cases, notes = pricing_pairs(fx, BASE)
     assert {c.rule for c in cases} == {"pricing.quantity_linear"}
     assert len(notes) == 3 and all("no " in n for n in notes)
+
+
+# --- through the engine and the front ends ---------------------------------------------------------------------
+
+
+def test_a_run_reports_its_exemptions_and_a_pair_finding_is_not_replayed_alone(tmp_path: Any) -> None:
+    import io
+    import json
+
+    from dodo_contract.frontends.cli import main
+    from dodo_contract.mock.app import serve_mock
+    from dodo_contract.reports._summary import format_summary
+
+    key = "sk_test_pricing_0123456789"
+    with serve_mock(api_key=key, fault="handling_fee", seed=1) as mock:
+        out = io.StringIO()
+        argv = ["gate", "--base-url", mock.url, "--api-key", key, "--report-dir", str(tmp_path), "--seed", "1"]
+        assert main([*argv, "--max-examples", "10"], stdout=out, stderr=io.StringIO()) == 1
+        report = json.loads((tmp_path / "dodo-contract.json").read_text())
+        pair_findings = [v for v in report["violations"] if v["check"] == "pricing_relations_hold"]
+        assert pair_findings and {v["rule"] for v in pair_findings} <= {
+            "pricing.quantity_linear",
+            "pricing.pwyw_amount_used",
+        }
+        assert any("tax_id" in n for n in report["stats"]["notes"]["pricing"])
+        assert "pricing exemptions:" in format_summary(report) and "pricing exemptions:" in out.getvalue()
+        index = report["violations"].index(pair_findings[0]) + 1
+        r_out, r_err = io.StringIO(), io.StringIO()
+        code = main(["replay", str(tmp_path), "--case", str(index), "--api-key", key], stdout=r_out, stderr=r_err)
+    assert code == 2 and "pair of requests" in r_out.getvalue() + r_err.getvalue()

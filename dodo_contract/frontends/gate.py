@@ -285,7 +285,7 @@ def _auth_mode(headers: Mapping[str, Any]) -> AuthMode:
 
 def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) -> tuple[str, list[Violation] | str]:
     """Re-send one recorded request and re-run its check; return (what came back, violations or why unjudged)."""
-    from ..checks.core import APPLIES_TO, CHECKS, RUN_CHECKS, CheckContext, Kind
+    from ..checks.core import APPLIES_TO, CHECKS, PAIR_RULES, RUN_CHECKS, CheckContext, Kind
     from ..contract.fixtures import default_fixtures, load_fixtures
     from ..contract.settings import ContractSettings
     from ..engine._plan import Case
@@ -297,6 +297,8 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
         return "not sent", f"{check!r} is not a check of this version of dodo-contract"
     if check == "payment_id_unique" or finding.get("rule") in RUN_CHECKS:
         return "not sent", "not replayable on its own (it judges the whole run); run the gate again"
+    if finding.get("rule") in PAIR_RULES:
+        return "not sent", "not replayable on its own (it judges a pair of requests together); run the gate again"
     request = finding.get("request")
     if not isinstance(request, Mapping):
         return "not sent", "the report does not record the request"

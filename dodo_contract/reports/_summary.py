@@ -193,6 +193,10 @@ def _stat_rows(data: Mapping[str, Any]) -> list[list[str]]:
         rows.append([f"checks {tally[names[0]]} {names[0]}", *(f"{tally[s]} {s}" for s in names[1:])])
     if stop_reason(data):
         rows.append([f"stopped early: {stop_reason(data)}"])
+    for name, notes in ((stats.get("notes") or {}) if isinstance(stats.get("notes"), dict) else {}).items():
+        if notes:  # what a check could not judge, and why (the pricing oracle's exemptions): said, not silent
+            more = f" (+{len(notes) - 1} more in stats.notes of the JSON report)" if len(notes) > 1 else ""
+            rows.append([f"{name} exemptions: {notes[0]}{more}"])
     return rows
 
 
