@@ -127,3 +127,19 @@ def test_the_expected_codes_and_schema_codes_are_settings(ctx: CheckContext) -> 
     assert error_code_matches_cause(refusal("business", "business.unknown_customer", "NOT_FOUND"), ctx) != []
     ctx.settings = ContractSettings(schema_codes=frozenset({"VALIDATION_FAILED"}))
     assert error_code_matches_cause(refusal("invalid", "billing.country.enum", "VALIDATION_FAILED"), ctx) == []
+
+
+def test_a_body_breaking_several_rules_may_be_answered_with_the_code_of_any(ctx: CheckContext) -> None:
+    # A fuzzer's body (Schemathesis): no billing (a spec rule) and payment_method_id without customer_id (prose).
+    body = {"product_cart": [{"product_id": "p", "quantity": 1}], "customer": {}, "payment_method_id": "pm"}
+    obs = Observation(
+        kind="invalid", request=body, status=422, rule="billing.required",
+        body={"code": "INVALID_REQUEST_PARAMETERS", "message": "payment_method_id needs customer_id"},
+    )  # fmt: skip
+    assert error_code_matches_cause(obs, ctx) == []
+    alone = {**body, "billing": {"country": "US"}, "customer": {"email": "a@example.com"}, "payment_method_id": None}
+    only_spec = Observation(
+        kind="invalid", request={**alone, "billing": {"country": "us"}}, status=422, rule="billing.country.enum",
+        body={"code": "INVALID_REQUEST_PARAMETERS", "message": "no"},
+    )  # fmt: skip
+    assert [v.rule for v in error_code_matches_cause(only_spec, ctx)] == ["error.code.schema_expected"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..contract.versions import Contract, get_contract
 from ..errors import Violation
+from ..validation.validator import validate_request
 from ._observation import CheckContext, Observation, _code, _v
 
 __all__ = ["error_code_matches_cause"]
@@ -46,8 +47,11 @@ def error_code_matches_cause(obs: Observation, ctx: CheckContext) -> list[Violat
     if obs.kind == "invalid" and obs.status == settings.invalid_status:
         if code in settings.schema_codes:
             return []
-        lenient = obs.rule in _lenient_rules(_contract(ctx.spec_version))
-        if lenient and code in settings.business_codes:
+        contract = _contract(ctx.spec_version)
+        broken = {obs.rule}
+        if obs.request is not None:  # a fuzzer's body may break several rules: a server may name any of them
+            broken |= {v.rule for v in validate_request(obs.request, spec_version=contract).violations}
+        if broken & _lenient_rules(contract) and code in settings.business_codes:
             return []
         return _v(
             "/code",
