@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 
-__all__ = ["SelftestResult", "SelftestRow", "selftest"]
+__all__ = ["FAITHFUL", "FAITHFUL_TAXED", "SelftestResult", "SelftestRow", "selftest"]
 
 FAITHFUL = "faithful"
+FAITHFUL_TAXED = "faithful, tax on top"  # the faithful mock adding tax to tax-exclusive prices: never a false alarm
+TAX_RATE = 0.2
+_FAITHFUL_ROWS = (FAITHFUL, FAITHFUL_TAXED)
 _KEY = "sk_selftest_0123456789abcdef"
 
 
@@ -35,7 +38,7 @@ class SelftestRow:
     @property
     def ok(self) -> bool:
         """True when the run came out as it must: faithful passes clean, a fault is caught by a matching check."""
-        if self.fault == FAITHFUL:
+        if self.fault in _FAITHFUL_ROWS:
             return self.verdict == "passed" and not self.caught_by
         return self.verdict != "passed" and bool(set(self.caught_by) & set(self.expected))
 
@@ -54,7 +57,7 @@ class SelftestResult:
     @property
     def score(self) -> float:
         """The share of faults caught (the mutation score), 0..1."""
-        faults = [r for r in self.rows if r.fault != FAITHFUL]
+        faults = [r for r in self.rows if r.fault not in _FAITHFUL_ROWS]
         return sum(r.ok for r in faults) / len(faults) if faults else 1.0
 
     def matrix(self) -> str:
@@ -62,17 +65,17 @@ class SelftestResult:
         width = max([len(r.fault) for r in self.rows] + [5])
         lines = [f"{'fault':<{width}}  {'ok':<4}  {'verdict':<7}  {'reqs':>4}  {'secs':>5}  caught by (expected)"]
         for r in self.rows:
-            expected = "none" if r.fault == FAITHFUL else ", ".join(r.expected)
+            expected = "none" if r.fault in _FAITHFUL_ROWS else ", ".join(r.expected)
             caught = ", ".join(r.caught_by) or "-"
             lines.append(
                 f"{r.fault:<{width}}  {'yes' if r.ok else 'NO':<4}  {r.verdict:<7}  {r.requests:>4}  "
                 f"{r.duration_s:>5.1f}  {caught} ({expected})"
             )
-        caught_n = sum(r.ok for r in self.rows if r.fault != FAITHFUL)
-        total = sum(1 for r in self.rows if r.fault != FAITHFUL)
+        caught_n = sum(r.ok for r in self.rows if r.fault not in _FAITHFUL_ROWS)
+        total = sum(1 for r in self.rows if r.fault not in _FAITHFUL_ROWS)
         lines.append(
             f"mutation score: {caught_n}/{total} faults caught; faithful mock "
-            f"{'passed clean' if all(r.ok for r in self.rows if r.fault == FAITHFUL) else 'NOT clean'}"
+            f"{'passed clean' if all(r.ok for r in self.rows if r.fault in _FAITHFUL_ROWS) else 'NOT clean'}"
         )
         return "\n".join(lines)
 
@@ -104,14 +107,15 @@ def selftest(
     if not delay_s > 0:
         raise ConfigError(f"delay_s must be > 0, got {delay_s!r}")
     rows: list[SelftestRow] = []
-    plan: list[tuple[str, object]] = [(FAITHFUL, None)] if faithful else []
+    plan: list[tuple[str, object]] = [(FAITHFUL, None), (FAITHFUL_TAXED, None)] if faithful else []
     plan.extend((n, FAULTS[n]) for n in names)
     for name, fault in plan:
         budget_ms = 2000.0
         if fault is not None and getattr(fault, "delay", None) is not None:
             fault = fault.with_delay(delay_s)  # type: ignore[attr-defined]
             budget_ms = delay_s * 500.0
-        app = create_app(api_key=_KEY, fault=fault, seed=seed)  # type: ignore[arg-type]
+        tax = TAX_RATE if name == FAITHFUL_TAXED else 0.0
+        app = create_app(api_key=_KEY, fault=fault, seed=seed, tax_rate=tax)  # type: ignore[arg-type]
         started = time.monotonic()
         run = check_implementation(
             app=app,
@@ -125,7 +129,11 @@ def selftest(
         rows.append(
             SelftestRow(
                 fault=name,
-                description="the reference mock, faithful" if fault is None else str(getattr(fault, "description", "")),
+                description=(
+                    f"the reference mock, faithful{f', {tax:.0%} tax on tax-exclusive prices' if tax else ''}"
+                    if fault is None
+                    else str(getattr(fault, "description", ""))
+                ),
                 expected=() if fault is None else tuple(getattr(fault, "caught_by", ())),
                 verdict=run.verdict,
                 caught_by=caught,
