@@ -193,9 +193,25 @@ def test_inferred_facts_can_be_overridden_in_pyproject(project: Path) -> None:
     assert config.contract.business_codes == frozenset({"OUT_OF_STOCK"})
 
 
+def test_the_pricing_and_business_code_facts_can_be_overridden_in_pyproject(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.dodo-contract.inferred]\ntax-ceiling = 1.5\nrounding-per-line = 0\ntax-ids-validated = false\n"
+        'expected-codes = {"business.unknown_customer" = "CUSTOMER_NOT_FOUND"}\n'
+    )
+    contract = resolve_config({}, env={}, cwd=project).contract
+    assert contract is not None
+    assert (contract.tax_ceiling, contract.rounding_per_line, contract.tax_ids_validated) == (1.5, 0, False)
+    assert contract.expected_code("business.unknown_customer") == "CUSTOMER_NOT_FOUND"
+    assert contract.expected_code("business.unknown_product") == "NOT_FOUND"  # merged with the defaults
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
+        ("tax-ceiling = 0.9", "tax_ceiling: must be within 1..10"),
+        ("rounding-per-line = -1", "rounding_per_line: must be an integer >= 0"),
+        ("tax-ids-validated = 'no'", "tax-ids-validated: must be true or false"),
+        ("expected-codes = ['NOT_FOUND']", "expected-codes: must be a table"),
         ("invalid-status = 400", "invalid_status (400) must be among documented_statuses"),
         ("business-status = 409", "business_status (409) must be among documented_statuses"),
         ("invalid-status = '422'", "invalid-status: must be an integer"),

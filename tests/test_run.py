@@ -263,8 +263,9 @@ def test_selected_checks_plan_only_their_phases() -> None:
         on_request=lambda k, b: sent.append(k),
     )
     assert run.verdict == "passed"
-    assert sent == ["auth", "auth", "canonical"]  # the probe, and one canonical request as the control
-    assert run.stats["cases_per_check"] == {"auth_required": 2}
+    # the probe (a missing key, a wrong one, three near misses of the real one), one canonical request as control
+    assert sent == ["auth"] * 5 + ["canonical"]
+    assert run.stats["cases_per_check"] == {"auth_required": 5}
     business: list[str] = []
     check_implementation(
         app=create_app(api_key=KEY),
@@ -286,7 +287,7 @@ def test_only_generic_checks_get_every_phase() -> None:
         checks=["no_server_error"],
         on_request=lambda k, b: sent.add(k),
     )
-    assert sent == {"auth", "canonical", "business", "invalid", "valid"}
+    assert sent == {"auth", "canonical", "business", "invalid", "valid", "pricing"}
 
 
 def test_the_window_opens_only_for_a_target_that_is_not_instant() -> None:

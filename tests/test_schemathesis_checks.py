@@ -206,3 +206,12 @@ def test_schemathesis_run_catches_a_fault_with_our_check(fault: str, check: str,
     assert done.returncode != 0, done.stdout[-3000:]
     assert check in done.stdout
     assert KEY not in done.stdout + done.stderr
+
+
+def test_a_200_is_read_strictly_as_the_engine_reads_it(sc: ModuleType) -> None:
+    answer = json.dumps({"payment_id": "p", "total_amount": 1000}).encode()
+    assert _run(sc, "response_json_strict", _exchange(VALID, 200, answer)) is None
+    message = _run(sc, "response_json_strict", _exchange(VALID, 200, b"\xef\xbb\xbf" + answer))
+    assert message is not None and "response.json.bom" in message
+    message = _run(sc, "response_json_strict", _exchange(VALID, 200, b'{"total_amount":0,' + answer[1:]))
+    assert message is not None and "response.json.duplicate_key" in message

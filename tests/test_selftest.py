@@ -9,7 +9,7 @@ import pytest
 from dodo_contract import ConfigError
 from dodo_contract.contract.versions import BUNDLED
 from dodo_contract.frontends.cli import main
-from dodo_contract.frontends.selftest import FAITHFUL, SelftestRow, selftest
+from dodo_contract.frontends.selftest import FAITHFUL, FAITHFUL_TAXED, SelftestRow, selftest
 from dodo_contract.mock.faults import FAULTS
 
 
@@ -19,7 +19,7 @@ def test_every_fault_is_caught_and_the_faithful_mock_passes(version: str) -> Non
     matrix = result.matrix()
     print(matrix)  # shown with -s: the mutation matrix
     meant = [name for name, fault in FAULTS.items() if fault.applies_to(version)]
-    assert [r.fault for r in result.rows] == [FAITHFUL, *meant]
+    assert [r.fault for r in result.rows] == [FAITHFUL, FAITHFUL_TAXED, *meant]
     assert {r.spec_version for r in result.rows} == {version}
     failed = [r for r in result.rows if not r.ok]
     assert not failed, "\n" + matrix

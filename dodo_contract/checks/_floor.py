@@ -26,7 +26,7 @@ from typing import Any
 
 from ..contract.fixtures import Fixtures
 from ..errors import Violation
-from ._observation import CheckContext, Observation, _catalog_total, _code, _documented_refusal, _v
+from ._observation import CheckContext, Observation, _below_minimum, _code, _documented_refusal, _v
 
 __all__ = [
     "RUN_CHECKS",
@@ -55,7 +55,7 @@ def _judged(observations: Sequence[Observation], ctx: CheckContext) -> list[tupl
         refused = (obs.status == settings.business_status and code in refusal_codes) or _documented_refusal(obs, ctx)
         if obs.status != 200 and not refused:
             continue  # not a refusal valid_request_accepted tolerates: it is that check's finding already
-        if code == _EXCUSED and _catalog_total(obs.request, ctx) < settings.minimum_charge:
+        if code == _EXCUSED and _below_minimum(obs.request, ctx):
             continue
         out.append((index, obs))
     return out

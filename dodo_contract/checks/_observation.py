@@ -11,7 +11,7 @@ from ..contract.settings import ContractSettings
 from ..contract.versions import Contract, get_contract
 from ..errors import Violation
 
-Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business"]
+Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing"]
 
 
 class _NotJson:
@@ -31,7 +31,8 @@ class Observation:
     then ``timeout``, ``connection`` or ``protocol`` and ``error`` says why. ``rule``/``pointer``/``label``
     describe what an ``invalid`` or ``auth`` request broke, ``reason`` what the validator says about it.
     ``received_at`` is the epoch time of the answer; ``truncated`` says the body went over the transport's cap
-    and only its beginning was read.
+    and only its beginning was read. ``json_defects`` lists what a strict JSON parser refuses in the body but a
+    lenient one forgives, as (defect, pointer) pairs: ``bom``, ``trailing_data``, ``duplicate_key``.
     """
 
     kind: Kind
@@ -48,6 +49,9 @@ class Observation:
     received_at: float = 0.0
     reason: str = ""
     truncated: bool = False
+    json_defects: tuple[tuple[str, str], ...] = ()
+    pair: str = ""  # a pricing pair's name, judged with its other request (``role``: "base" or "variant")
+    role: str = ""
 
 
 @dataclass(slots=True)
@@ -63,7 +67,9 @@ class CheckContext:
     latency_budget_ms: float = 2000.0
     payment_ids: dict[str, int] = field(default_factory=dict)  # payment_id -> how many times seen
     new_customers: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # email -> first (name, phone) sent
-    contract: Contract = field(default_factory=get_contract)
+    pricing: dict[str, Any] = field(default_factory=dict)  # pair id -> the first answer of a pricing pair
+    notes: dict[str, list[str]] = field(default_factory=dict)  # what a check could not judge, and why (reports)
+    contract: Contract = field(default_factory=get_contract)  # the version judged by
 
 
 CheckFn = Callable[[Observation, CheckContext], list[Violation]]
@@ -122,6 +128,13 @@ def _discount_codes(request: Any) -> list[str]:
     codes = [single] if isinstance(single, str) else []
     codes += [c for c in stacked if isinstance(c, str)] if isinstance(stacked, list) else []
     return codes
+
+
+def _below_minimum(request: Any, ctx: CheckContext) -> bool:
+    """True when the fixtures price a cart below the minimum charge (the catalog's, else the setting's)."""
+    cart = request.get("product_cart") if isinstance(request, dict) else None
+    minimum = ctx.fixtures.minimum_charge(ctx.fixtures.cart_currency(cart), ctx.settings.minimum_charge)
+    return _catalog_total(request, ctx) < minimum
 
 
 def _code_suffix(obs: Observation) -> str:

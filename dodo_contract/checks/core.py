@@ -21,6 +21,7 @@ from ..contract.codes import EMPTY_CART_CODES
 from ..contract.fixtures import Fixtures
 from ..errors import Violation
 from ..validation.validator import validate_error, validate_response
+from ._codes import error_code_matches_cause
 from ._floor import RUN_CHECK_OWNER, RUN_CHECKS, RunCheckFn, refused_example
 from ._observation import (
     NOT_JSON,
@@ -28,7 +29,7 @@ from ._observation import (
     CheckFn,
     Kind,
     Observation,
-    _catalog_total,
+    _below_minimum,
     _code,
     _code_suffix,
     _discount_codes,
@@ -37,12 +38,15 @@ from ._observation import (
     _error_statuses,
     _v,
 )
+from ._pricing import PAIR_RULES, pricing_bounds, pricing_relations_hold, total_amount_plausible
 from ._reflection import discount_applied, payment_id_unique, payment_link_present, request_values_reflected
+from ._strict_json import response_json_strict
 
 __all__ = [
     "APPLIES_TO",
     "CHECKS",
     "NOT_JSON",
+    "PAIR_RULES",
     "RUN_CHECKS",
     "RUN_CHECK_OWNER",
     "CheckContext",
@@ -55,6 +59,7 @@ __all__ = [
     "content_type_json",
     "discount_applied",
     "error_code_documented",
+    "error_code_matches_cause",
     "error_schema_conformance",
     "fixture_request_succeeds",
     "fold_server_errors",
@@ -64,12 +69,15 @@ __all__ = [
     "no_server_error",
     "payment_id_unique",
     "payment_link_present",
+    "pricing_relations_hold",
     "refused_example",
     "request_values_reflected",
+    "response_json_strict",
     "response_received",
     "response_schema_conformance",
     "run_checks",
     "status_code_documented",
+    "total_amount_plausible",
     "valid_request_accepted",
 ]
 
@@ -247,17 +255,15 @@ def fixture_request_succeeds(obs: Observation, ctx: CheckContext) -> list[Violat
     """A canonical request built only from fixtures gets 200.
 
     Two refusals are tolerated: ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT`` when the fixtures price the cart below
-    ``settings.minimum_charge`` (Dodo documents a minimum charge without saying how much; a free product can
-    legitimately be refused), and a documented transient refusal of a request that applies a discount code
-    (503 ``DISCOUNT_CONCURRENT_REDEMPTION``, safe to retry).
+    the catalog's ``minimum_charge`` in its currency, else ``settings.minimum_charge`` (Dodo documents a minimum
+    charge without saying how much; a free product can legitimately be refused), and a documented transient refusal
+    of a request that applies a discount code (503 ``DISCOUNT_CONCURRENT_REDEMPTION``, safe to retry).
     """
     if obs.status is None or obs.status == 200:
         return []
     if _documented_refusal(obs, ctx) and not _contradiction(str(_code(obs)), obs.request, ctx.fixtures):
         return []
-    if _code(obs) == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT" and _catalog_total(obs.request, ctx) < (
-        ctx.settings.minimum_charge
-    ):
+    if _code(obs) == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT" and _below_minimum(obs.request, ctx):
         return []
     return _v(
         "",
@@ -338,31 +344,38 @@ CHECKS: dict[str, CheckFn] = {
     "latency_budget": latency_budget,
     "content_type_json": content_type_json,
     "response_schema_conformance": response_schema_conformance,
+    "response_json_strict": response_json_strict,
     "error_schema_conformance": error_schema_conformance,
     "error_code_documented": error_code_documented,
+    "error_code_matches_cause": error_code_matches_cause,
     "valid_request_accepted": valid_request_accepted,
     "fixture_request_succeeds": fixture_request_succeeds,
     "invalid_request_rejected": invalid_request_rejected,
     "request_values_reflected": request_values_reflected,
     "payment_link_present": payment_link_present,
     "discount_applied": discount_applied,
+    "total_amount_plausible": total_amount_plausible,
+    "pricing_relations_hold": pricing_relations_hold,
     "payment_id_unique": payment_id_unique,
     "auth_required": auth_required,
     "business_rules_enforced": business_rules_enforced,
 }
 
-_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business"})
-_OK: frozenset[Kind] = frozenset({"canonical", "valid"})
+_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing"})
+_OK: frozenset[Kind] = frozenset({"canonical", "valid", "pricing"})
 APPLIES_TO: dict[str, frozenset[Kind]] = {
     **dict.fromkeys(CHECKS, _ALL),
     "valid_request_accepted": frozenset({"valid"}),
-    "fixture_request_succeeds": frozenset({"canonical"}),
+    "fixture_request_succeeds": frozenset({"canonical", "pricing"}),
     "invalid_request_rejected": frozenset({"invalid"}),
     "request_values_reflected": _OK,
     "payment_link_present": _OK,
     "discount_applied": _OK,
     "auth_required": frozenset({"auth"}),
     "business_rules_enforced": frozenset({"business"}),
+    "error_code_matches_cause": frozenset({"invalid", "business"}),
+    "total_amount_plausible": _OK,
+    "pricing_relations_hold": frozenset({"pricing"}),
 }
 
 
@@ -379,8 +392,11 @@ def _asked_for_link(obs: Observation, ctx: CheckContext) -> bool:
 
 
 def _sent_fixture_discount(obs: Observation, ctx: CheckContext) -> bool:
-    codes = _discount_codes(obs.request) if _ok_with_request(obs, ctx) else []
-    return bool(codes) and all(ctx.fixtures.discount(c) is not None for c in codes)
+    if not _ok_with_request(obs, ctx):
+        return False
+    codes = obs.request.get("discount_codes")
+    sent = codes if isinstance(codes, list) else [obs.request.get("discount_code")]
+    return any(isinstance(c, str) and ctx.fixtures.discount(c) is not None for c in sent)
 
 
 # When a check actually judges an observation of a kind it applies to (the rest it passes over): a check that
@@ -389,11 +405,23 @@ _JUDGES: dict[str, Callable[[Observation, CheckContext], bool]] = {
     "response_received": lambda obs, ctx: True,
     "content_type_json": _documented_answer,
     "response_schema_conformance": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
+    "response_json_strict": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
     "error_schema_conformance": lambda obs, ctx: obs.status in _error_statuses(ctx) or _documented_refusal(obs, ctx),
     "error_code_documented": lambda obs, ctx: obs.status in _error_statuses(ctx) and _code(obs) is not None,
+    "error_code_matches_cause": lambda obs, ctx: (
+        _code(obs) is not None
+        and obs.status == (ctx.settings.invalid_status if obs.kind == "invalid" else ctx.settings.business_status)
+        and (obs.kind == "invalid" or ctx.settings.expected_code(obs.rule) is not None)
+    ),
     "request_values_reflected": _ok_with_request,
     "payment_link_present": _asked_for_link,
     "discount_applied": _sent_fixture_discount,
+    "total_amount_plausible": lambda obs, ctx: (
+        _ok_with_request(obs, ctx)
+        and isinstance(obs.body.get("total_amount"), int)
+        and not isinstance(pricing_bounds(obs.request, ctx.fixtures, ctx.settings), (str, type(None)))
+    ),
+    "pricing_relations_hold": lambda obs, ctx: obs.role == "variant" and obs.status == 200 and obs.pair in ctx.pricing,
     "payment_id_unique": lambda obs, ctx: (
         obs.status == 200 and isinstance(obs.body, dict) and isinstance(obs.body.get("payment_id"), str)
     ),

@@ -4,14 +4,23 @@ One format serves two readers: the reference mock uses it as its catalog, and th
 build business-valid requests. JSON or TOML; every key but ``products`` is optional::
 
     {"products": [{"id": "prod_1", "price": 1000, "currency": "USD",
-                   "pay_what_you_want": false, "min_amount": 0}],
+                   "pay_what_you_want": false, "min_amount": 0, "tax": "exclusive"}],
      "customers": [{"id": "cus_1", "email": "a@example.com", "name": "Ada", "phone_number": null,
                     "payment_method_ids": ["pm_1"]}],
-     "discount_codes": ["SAVE10", {"code": "HALF", "id": "dsc_half", "percentage": 50}],
+     "discount_codes": ["SAVE10", {"code": "HALF", "id": "dsc_half", "percentage": 50},
+                        {"code": "FIVE", "id": "dsc_five", "amount": 500}],
      "tax_ids": ["DE123456789"],
      "billing_currencies": ["USD", "INR"],
      "unsupported_countries": ["AI"],
-     "enabled_payment_methods": ["credit", "debit"]}
+     "enabled_payment_methods": ["credit", "debit"],
+     "minimum_charge": {"USD": 50, "INR": 5000}}
+
+Amounts (``price``, ``min_amount``, a flat discount's ``amount``, ``minimum_charge``) are in the smallest unit of
+the currency (``contract.money``: cents, yen, fils). A product's ``tax`` says whether its price includes its tax
+(``inclusive``), excludes it (``exclusive``: tax may come on top) or is not known (``unknown``, the default).
+A discount has a ``percentage`` (0..100, default 10) or an ``amount`` (a flat reduction, in the minor units of
+the cart's currency), never both. ``minimum_charge`` is one number for every currency or a map currency ->
+amount; left out, ``ContractSettings.minimum_charge`` applies.
 """
 
 from __future__ import annotations
@@ -25,9 +34,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .money import TAX_TREATMENTS
 from .schemas import country_codes, currency_codes, payment_method_types
 
-__all__ = ["Customer", "Discount", "Fixtures", "Product", "default_fixtures", "load_fixtures"]
+__all__ = [
+    "Customer",
+    "Discount",
+    "Fixtures",
+    "Product",
+    "default_catalog_text",
+    "default_fixtures",
+    "load_fixtures",
+    "write_default_catalog",
+]
 
 DEFAULT_BILLING_CURRENCIES = ("USD", "INR")  # docs: "Can only request USD or INR for billing_currency"
 DEFAULT_DISCOUNT_PERCENTAGE = 10
@@ -39,6 +58,7 @@ _KEYS = (
     "billing_currencies",
     "unsupported_countries",
     "enabled_payment_methods",
+    "minimum_charge",
 )
 
 
@@ -51,6 +71,7 @@ class Product:
     currency: str = "USD"
     pay_what_you_want: bool = False
     min_amount: int = 0
+    tax: str = "unknown"  # "inclusive", "exclusive" or "unknown": whether the price includes its tax
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +83,32 @@ class Customer:
     name: str
     phone_number: str | None = None
     payment_method_ids: tuple[str, ...] = ()
+    named: bool = True  # False: the file gave no name (``name`` is then the email's local part, a guess)
 
 
 @dataclass(frozen=True, slots=True)
 class Discount:
-    """A discount code; ``id`` is what a 200 returns as ``discount_id``; ``percentage`` is 0..100."""
+    """A discount code; ``id`` is what a 200 returns as ``discount_id``.
+
+    ``percentage`` (0..100) takes that share off; ``amount``, when given, is a flat reduction in minor units
+    instead (the percentage is then ignored).
+    """
 
     code: str
     id: str
     percentage: float = DEFAULT_DISCOUNT_PERCENTAGE
+    amount: int | None = None
+    id_given: bool = True  # False: the file gave no id (``id`` is then made up, and a server's own may differ)
+
+    @property
+    def flat(self) -> bool:
+        """True for a flat discount (an ``amount``), False for a percentage."""
+        return self.amount is not None
 
     def apply(self, total: int) -> int:
-        """Return ``total`` less this discount, in whole minor units."""
+        """Return ``total`` less this discount, in whole minor units (never below 0)."""
+        if self.amount is not None:
+            return max(total - self.amount, 0)
         return total - int(total * self.percentage // 100)
 
 
@@ -91,6 +126,8 @@ class Fixtures:
     # Which keys the source actually gave: a default is a guess, and checks that would call a refusal a bug
     # (an unsupported currency, say) only trust what the user declared.
     declared: frozenset[str] = frozenset({"products"})
+    # (currency, amount) pairs; currency "*" is every currency. Empty: ContractSettings.minimum_charge applies.
+    minimum_charges: tuple[tuple[str, int], ...] = ()
 
     def product(self, product_id: str) -> Product | None:
         """Return the product with this id, or None."""
@@ -116,6 +153,22 @@ class Fixtures:
         unit = item.get("amount") if product.pay_what_you_want else product.price
         return _whole(item.get("quantity")) * _whole(unit)
 
+    def minimum_charge(self, currency: str | None, default: int) -> int:
+        """Return the catalog's minimum charge in ``currency`` (minor units), else ``default`` (the setting)."""
+        table = dict(self.minimum_charges)
+        if currency is not None and currency in table:
+            return table[currency]
+        return table.get("*", default)
+
+    def cart_currency(self, cart: Any) -> str | None:
+        """Return the one catalog currency of a cart's products; None when a line is unknown or they differ."""
+        lines = cart if isinstance(cart, list) else []
+        found = {self.product(str(i.get("product_id"))) if isinstance(i, dict) else None for i in lines}
+        if not found or None in found:
+            return None
+        currencies = {p.currency for p in found if p is not None}
+        return currencies.pop() if len(currencies) == 1 else None
+
     @property
     def supported_countries(self) -> tuple[str, ...]:
         """Return the spec's countries less the unsupported ones, in spec order."""
@@ -132,6 +185,7 @@ class Fixtures:
                     "currency": p.currency,
                     "pay_what_you_want": p.pay_what_you_want,
                     "min_amount": p.min_amount,
+                    "tax": p.tax,
                 }
                 for p in self.products
             ],
@@ -139,24 +193,62 @@ class Fixtures:
                 {
                     "id": c.id,
                     "email": c.email,
-                    "name": c.name,
+                    **({"name": c.name} if c.named else {}),
                     "phone_number": c.phone_number,
                     "payment_method_ids": list(c.payment_method_ids),
                 }
                 for c in self.customers
             ],
-            "discount_codes": [{"code": d.code, "id": d.id, "percentage": d.percentage} for d in self.discounts],
+            "discount_codes": [
+                {
+                    "code": d.code,
+                    **({"id": d.id} if d.id_given else {}),
+                    **({"amount": d.amount} if d.flat else {"percentage": d.percentage}),
+                }
+                for d in self.discounts
+            ],
             "tax_ids": list(self.tax_ids),
             "billing_currencies": list(self.billing_currencies),
             "unsupported_countries": list(self.unsupported_countries),
             "enabled_payment_methods": list(self.enabled_payment_methods),
+            **({"minimum_charge": _charges_out(self.minimum_charges)} if self.minimum_charges else {}),
         }
+
+
+def _charges_out(charges: tuple[tuple[str, int], ...]) -> int | dict[str, int]:
+    table = dict(charges)
+    return table["*"] if set(table) == {"*"} else table
 
 
 def _whole(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():  # JSON Schema: 1.0 is the integer 1
         return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def default_catalog_text() -> str:
+    """Return the built-in catalog as its file is written (JSON, the fixtures format): a catalog to start from."""
+    return Path(__file__).with_name("default_catalog.json").read_text(encoding="utf-8")
+
+
+def write_default_catalog(path: str | Path, *, force: bool = False) -> Path:
+    """Write the built-in catalog to ``path``; refuse (``ConfigError``) to overwrite a file unless ``force``.
+
+    The file is written whole or not at all (a temporary file renamed into place).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{target} is a directory; name the catalog file to write")
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; pass --force to overwrite it")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(default_catalog_text(), encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
 
 
 def default_fixtures() -> Fixtures:
@@ -230,8 +322,30 @@ def _build(data: dict[str, Any]) -> Fixtures:
     for p_index, product in enumerate(products):
         if product.currency not in currency_codes():
             raise ConfigError(f"products[{p_index}].currency: {product.currency!r} is not an ISO 4217 code")
+    kwargs["minimum_charges"] = _minimum_charges(data.get("minimum_charge"))
     kwargs["declared"] = frozenset(k for k in _KEYS if k in data)
     return Fixtures(**kwargs)
+
+
+def _minimum_charges(raw: Any) -> tuple[tuple[str, int], ...]:
+    def amount(value: Any, where: str) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+            raise ConfigError(f"{where}: must be an integer from 0 to 2147483647 (minor units), got {value!r}")
+        return value
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        return (("*", amount(raw, "minimum_charge")),)
+    out = []
+    for currency, value in raw.items():
+        code = _normalise(str(currency), currency_codes())
+        if code not in currency_codes():
+            raise ConfigError(f"minimum_charge: {currency!r} is not an ISO 4217 code")
+        out.append((code, amount(value, f"minimum_charge.{currency}")))
+    return tuple(sorted(out))
 
 
 def _normalise(value: str, allowed: tuple[str, ...]) -> str:
@@ -307,9 +421,13 @@ def _product(index: int, raw: Any) -> Product:
             "currency": (str, False),
             "pay_what_you_want": (bool, False),
             "min_amount": (int, False),
+            "tax": (str, False),
         },
     )
     e.setdefault("price", e.get("min_amount", 0))
+    if e.get("tax", "unknown").lower() not in TAX_TREATMENTS:
+        raise ConfigError(f"products[{index}].tax: must be one of {', '.join(TAX_TREATMENTS)}, got {e['tax']!r}")
+    e["tax"] = e.get("tax", "unknown").lower()
     for key in ("price", "min_amount"):
         if not 0 <= e.get(key, 0) <= 2**31 - 1:
             raise ConfigError(f"products[{index}].{key}: must be between 0 and 2147483647, got {e[key]}")
@@ -337,17 +455,26 @@ def _customer(index: int, raw: Any) -> Customer:
     for i, m in enumerate(methods):
         if not isinstance(m, str) or not m:
             raise ConfigError(f"customers[{index}].payment_method_ids[{i}]: must be a non-empty string, got {m!r}")
+    named = "name" in e
     e.setdefault("name", e["email"].split("@")[0])
-    return Customer(payment_method_ids=tuple(methods), **e)
+    return Customer(payment_method_ids=tuple(methods), named=named, **e)
 
 
 def _discount(index: int, raw: Any) -> Discount:
     if isinstance(raw, str) and raw:
         raw = {"code": raw}
     e = _entry(
-        "discount_codes", index, raw, {"code": (str, True), "id": (str, False), "percentage": ((int, float), False)}
+        "discount_codes",
+        index,
+        raw,
+        {"code": (str, True), "id": (str, False), "percentage": ((int, float), False), "amount": (int, False)},
     )
     if not 0 <= e.get("percentage", 0) <= 100:
         raise ConfigError(f"discount_codes[{index}].percentage: must be 0..100, got {e['percentage']}")
+    if "amount" in e and "percentage" in e:
+        raise ConfigError(f"discount_codes[{index}]: give a percentage or a flat amount, not both")
+    if not 0 <= e.get("amount", 0) <= 2**31 - 1:
+        raise ConfigError(f"discount_codes[{index}].amount: must be 0..2147483647 (minor units), got {e['amount']}")
+    id_given = "id" in e
     e.setdefault("id", "dsc_" + hashlib.sha256(e["code"].encode()).hexdigest()[:16])
-    return Discount(**e)
+    return Discount(id_given=id_given, **e)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..checks.core import NOT_JSON, CheckContext, Observation, fold_server_errors, judges, run_checks
-from ..errors import REDACTED, Violation
-from ..validation.validator import parse_json
+from ..errors import REDACTED, Violation, near_miss_keys
+from ..validation.validator import parse_answer
 from ._plan import PHASES, Case, Stop, plan_cases
-from ._transport import BudgetExhausted, Raw, Transport, redact_json
+from ._transport import BudgetExhausted, Raw, Transport, near_miss_placeholder, redact_json
 from .outcome import ContractRun, Exchange, Finding
 
 if TYPE_CHECKING:
@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
     """Turn the answer to one case into what the checks read: the JSON body parsed, the secrets redacted."""
     body: Any = NOT_JSON
+    defects: tuple[tuple[str, str], ...] = ()
     if raw.status is not None and raw.content and not raw.truncated:
         try:
-            body = redact_json(parse_json(raw.content), list(secrets))
+            value, defects = parse_answer(raw.content)  # strict: a BOM, trailing bytes, duplicate keys noted
+            body = redact_json(value, list(secrets))
         except ValueError:
             body = NOT_JSON
     return Observation(
@@ -53,6 +55,9 @@ def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
         received_at=raw.received_at,
         reason=case.reason,
         truncated=raw.truncated,
+        json_defects=defects,
+        pair=case.pair,
+        role=case.role,
     )
 
 
@@ -184,6 +189,7 @@ class _Run:
                 kinds=self.kinds,
                 stop=halt,
                 contract=self.opts.contract,
+                tax_ids_validated=self.opts.settings.tax_ids_validated,
             )
         except KeyboardInterrupt:
             raise
@@ -192,8 +198,13 @@ class _Run:
             return
         self.plan_ok = True
         self.plan_complete = plan.complete
+        near = near_miss_keys(self.opts.api_key)
+        # A key without letters has no case to flip: that probe would send the real key.
+        plan = plan.without(lambda case: case.auth.startswith("near_") and case.auth not in near)
         self.planned = {name: len(cases) for name, cases in plan.phases()}
         self.rules += tuple(dict.fromkeys(case.rule for case in plan.business))  # business rules count as covered
+        if plan.notes:
+            self.ctx.notes.setdefault("pricing", []).extend(plan.notes)
         self.cases = [case for _name, cases in plan.phases() for case in cases]
         self.total = len(self.cases)
 
@@ -414,6 +425,8 @@ class _Run:
         headers = self.transport.headers(case.auth)
         if case.auth == "key":
             headers["Authorization"] = f"Bearer {REDACTED}"
+        elif case.auth.startswith("near_"):
+            headers["Authorization"] = f"Bearer {near_miss_placeholder(case.auth)}"
         request_body = case.payload if case.payload is not None else case.body.decode("utf-8", "replace")
         response_body: Any = obs.body
         if obs.body is NOT_JSON:

@@ -186,5 +186,6 @@ def _stats(run: _Run, covered: list[str], missing: list[str]) -> dict[str, Any]:
         "concurrency_reduced": run.reduced,
         "confirm_requests": run.confirm_requests,
         "request_digest": run.digest.hexdigest(),
+        "notes": {name: list(notes) for name, notes in run.ctx.notes.items()},
         **run.extra_stats,
     }

@@ -62,6 +62,20 @@ def _build_parser() -> argparse.ArgumentParser:
     sd.add_argument("b", metavar="B", help="a bundled version, 'latest', or an OpenAPI document file")
     sd.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
+    fx = sub.add_parser("fixtures", help="the fixtures (catalog) file: write a starting point")
+    fx_sub = fx.add_subparsers(
+        dest="fixtures_command", metavar="FIXTURES_COMMAND", parser_class=_Parser, required=True, help="init"
+    )
+    fi = fx_sub.add_parser("init", help="write the built-in catalog (every field of the format) to edit")
+    fi.add_argument(
+        "file",
+        nargs="?",
+        default="dodo-catalog.json",
+        metavar="FILE",
+        help="where to write ('-': stdout; default: %(default)s)",
+    )
+    fi.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
     m = sub.add_parser("mock", help="serve the reference mock of POST /payments")
     m.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     m.add_argument(
@@ -279,6 +293,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             return _validate(args, out, err)
         if args.command == "spec":
             return _spec(args, out)
+        if args.command == "fixtures":
+            return _fixtures_init(args, out)
         if args.command == "mock":
             from ..mock.app import run_mock_command
 
@@ -304,6 +320,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except KeyboardInterrupt:
         print(f"dodo-contract {args.command}: interrupted", file=err)
         return EXIT_ERROR
+
+
+def _fixtures_init(args: argparse.Namespace, out: TextIO) -> int:
+    from ..contract.fixtures import default_catalog_text, write_default_catalog
+
+    if args.file == "-":
+        out.write(default_catalog_text())
+        return EXIT_OK
+    written = write_default_catalog(args.file, force=args.force)
+    print(f"wrote the built-in catalog to {written}; edit it to say what your implementation holds", file=out)
+    return EXIT_OK
 
 
 def _documents(name: str, text: str) -> Iterator[tuple[str, Any]]:

@@ -276,16 +276,19 @@ _INTS = frozenset(
         "stall_limit",
         "minimum_charge",
         "class_min_cases",
+        "rounding_per_line",
     }
 )
-_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s", "success_floor"})
+_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s", "success_floor", "tax_ceiling"})
+_BOOLS = frozenset({"tax_ids_validated"})
+_MAPS = frozenset({"expected_codes"})
 
 
 def _contract_settings(table: Any, where: str) -> ContractSettings:
     """Build the overrides of the inferred facts from ``[tool.dodo-contract.inferred]``."""
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table, got {_kind(table)}")
-    known = _INT_SETS | _STR_SETS | _INTS | _FLOATS
+    known = _INT_SETS | _STR_SETS | _INTS | _FLOATS | _BOOLS | _MAPS
     values: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
@@ -297,6 +300,14 @@ def _contract_settings(table: Any, where: str) -> ContractSettings:
             if not isinstance(value, list) or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
                 raise ConfigError(f"{where} {raw_key}: must be a list of {kind.__name__}s")
             values[key] = frozenset(value)
+        elif key in _BOOLS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} {raw_key}: must be true or false, got {value!r}")
+            values[key] = value
+        elif key in _MAPS:
+            if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+                raise ConfigError(f'{where} {raw_key}: must be a table of rule id = "CODE", got {value!r}')
+            values[key] = {**dict(ContractSettings().expected_codes), **value}
         elif key in _INTS:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{where} {raw_key}: must be an integer, got {value!r}")

@@ -286,6 +286,12 @@ def _auth_mode(headers: Mapping[str, Any]) -> AuthMode:
     value = next((str(v) for k, v in headers.items() if k.lower() == "authorization"), None)
     if value is None:
         return "missing"
+    from ..engine._transport import near_miss_placeholder
+    from ..errors import NEAR_MISS_LABELS
+
+    for mode in NEAR_MISS_LABELS:
+        if near_miss_placeholder(mode) in value:
+            return mode  # type: ignore[return-value]
     return "key" if REDACTED in value else "wrong"
 
 
@@ -293,7 +299,7 @@ def _replay_one(
     finding: Mapping[str, Any], config: RunConfig, base_url: str, contract: Contract
 ) -> tuple[str, list[Violation] | str]:
     """Re-send one recorded request and re-run its check; return (what came back, violations or why unjudged)."""
-    from ..checks.core import APPLIES_TO, CHECKS, RUN_CHECKS, CheckContext, Kind
+    from ..checks.core import APPLIES_TO, CHECKS, PAIR_RULES, RUN_CHECKS, CheckContext, Kind
     from ..contract.fixtures import default_fixtures, load_fixtures
     from ..contract.settings import ContractSettings
     from ..engine._plan import Case
@@ -305,6 +311,8 @@ def _replay_one(
         return "not sent", f"{check!r} is not a check of this version of dodo-contract"
     if check == "payment_id_unique" or finding.get("rule") in RUN_CHECKS:
         return "not sent", "not replayable on its own (it judges the whole run); run the gate again"
+    if finding.get("rule") in PAIR_RULES:
+        return "not sent", "not replayable on its own (it judges a pair of requests together); run the gate again"
     request = finding.get("request")
     if not isinstance(request, Mapping):
         return "not sent", "the report does not record the request"

@@ -50,7 +50,7 @@ from ..contract.versions import get_contract, load_contract
 from ..engine._transport import redact_json
 from ..errors import ConfigError, Violation, redact
 from ..generation.strategies import canonical_requests
-from ..validation.validator import parse_json, validate_request
+from ..validation.validator import parse_answer, parse_json, validate_request
 
 __all__ = ["CHECK_NAMES", "FIXTURES_ENV", "LATENCY_ENV", "PREFIX", "before_add_examples", "build_observation", "judge"]
 
@@ -69,9 +69,18 @@ _OPERATION = (
     "response_schema_conformance",
     "error_schema_conformance",
     "error_code_documented",
+    "response_json_strict",
 )
 # Checks that judge the body sent: only with the caller's own Authorization header.
-_BODY = ("valid_request_accepted", "invalid_request_rejected", "request_values_reflected", "payment_link_present")
+_BODY = (
+    "valid_request_accepted",
+    "invalid_request_rejected",
+    "request_values_reflected",
+    "payment_link_present",
+    "error_code_matches_cause",
+    "total_amount_plausible",
+)
+# Not registered: pricing_relations_hold (it judges the engine's own pairs of requests).
 CHECK_NAMES: tuple[str, ...] = (*_ANY_REQUEST, *_OPERATION, *_BODY, "payment_id_unique")
 
 _I64 = 2**63
@@ -187,10 +196,12 @@ def build_observation(ctx: Any, response: Any, case: Any) -> tuple[Observation |
             kind, rule, pointer = "invalid", first.rule, first.pointer
             label = redact(f"{first.pointer or '(root)'}: {first.message}", secrets)
     body: Any = NOT_JSON
+    defects: tuple[tuple[str, str], ...] = ()
     content = response.content or b""
     if content and len(content) >= getattr(response, "content_size", len(content)):
         try:
-            body = redact_json(parse_json(content), secrets)
+            value, defects = parse_answer(content)  # strict, as the engine reads answers
+            body = redact_json(value, secrets)
         except ValueError:
             body = NOT_JSON
     headers = {k.lower(): _joined(v) for k, v in response.headers.items()}
@@ -205,6 +216,7 @@ def build_observation(ctx: Any, response: Any, case: Any) -> tuple[Observation |
         pointer=pointer,
         label=label,
         received_at=time.time(),
+        json_defects=defects,
     )
     return obs, key
 

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from ..contract.versions import BUNDLED, Contract, SpecVersion, get_contract
 from ..errors import ConfigError
 
-__all__ = ["SelftestResult", "SelftestRow", "selftest"]
+__all__ = ["FAITHFUL", "FAITHFUL_TAXED", "SelftestResult", "SelftestRow", "selftest"]
 
 FAITHFUL = "faithful"
+FAITHFUL_TAXED = "faithful, tax on top"  # the faithful mock adding tax to tax-exclusive prices: never a false alarm
+TAX_RATE = 0.2
+_FAITHFUL_ROWS = (FAITHFUL, FAITHFUL_TAXED)
 _KEY = "sk_selftest_0123456789abcdef"
 
 
@@ -38,7 +41,7 @@ class SelftestRow:
     @property
     def ok(self) -> bool:
         """True when the run came out as it must: faithful passes clean, a fault is caught by a matching check."""
-        if self.fault == FAITHFUL:
+        if self.fault in _FAITHFUL_ROWS:
             return self.verdict == "passed" and not self.caught_by
         return self.verdict != "passed" and bool(set(self.caught_by) & set(self.expected))
 
@@ -57,7 +60,7 @@ class SelftestResult:
     @property
     def score(self) -> float:
         """The share of faults caught (the mutation score), 0..1."""
-        faults = [r for r in self.rows if r.fault != FAITHFUL]
+        faults = [r for r in self.rows if r.fault not in _FAITHFUL_ROWS]
         return sum(r.ok for r in faults) / len(faults) if faults else 1.0
 
     @property
@@ -81,15 +84,15 @@ def _matrix(rows: tuple[SelftestRow, ...], version: str) -> str:
     lines = [f"spec {version}"] if version else []
     lines.append(f"{'fault':<{width}}  {'ok':<4}  {'verdict':<7}  {'reqs':>4}  {'secs':>5}  caught by (expected)")
     for r in rows:
-        expected = "none" if r.fault == FAITHFUL else ", ".join(r.expected)
+        expected = "none" if r.fault in _FAITHFUL_ROWS else ", ".join(r.expected)
         caught = ", ".join(r.caught_by) or "-"
         lines.append(
             f"{r.fault:<{width}}  {'yes' if r.ok else 'NO':<4}  {r.verdict:<7}  {r.requests:>4}  "
             f"{r.duration_s:>5.1f}  {caught} ({expected})"
         )
-    caught_n = sum(r.ok for r in rows if r.fault != FAITHFUL)
-    total = sum(1 for r in rows if r.fault != FAITHFUL)
-    clean = all(r.ok for r in rows if r.fault == FAITHFUL)
+    caught_n = sum(r.ok for r in rows if r.fault not in _FAITHFUL_ROWS)
+    total = sum(1 for r in rows if r.fault not in _FAITHFUL_ROWS)
+    clean = all(r.ok for r in rows if r.fault in _FAITHFUL_ROWS)
     lines.append(
         f"mutation score: {caught_n}/{total} faults caught; faithful mock {'passed clean' if clean else 'NOT clean'}"
     )
@@ -128,7 +131,7 @@ def selftest(
         if names and not chosen:
             continue  # none of the named faults means anything here (nor would its faithful row add anything)
         rows += _rows(contract, chosen, seed=seed, max_examples=max_examples, faithful=faithful, delay_s=delay_s)
-    if faults is not None and names and not any(r.fault != FAITHFUL for r in rows):
+    if faults is not None and names and not any(r.fault not in _FAITHFUL_ROWS for r in rows):
         shown = ", ".join(c.version for c in contracts)
         raise ConfigError(f"fault(s) {', '.join(names)} mean nothing in spec version {shown}")
     return SelftestResult(tuple(rows), seed)
@@ -142,14 +145,21 @@ def _rows(
     from ..mock.faults import FAULTS
 
     rows: list[SelftestRow] = []
-    plan: list[tuple[str, object]] = [(FAITHFUL, None)] if faithful else []
+    plan: list[tuple[str, object]] = [(FAITHFUL, None), (FAITHFUL_TAXED, None)] if faithful else []
     plan.extend((n, FAULTS[n]) for n in names)
     for name, fault in plan:
         budget_ms = 2000.0
         if fault is not None and getattr(fault, "delay", None) is not None:
             fault = fault.with_delay(delay_s)  # type: ignore[attr-defined]
             budget_ms = delay_s * 500.0
-        app = create_app(api_key=_KEY, fault=fault, seed=seed, spec_version=contract)  # type: ignore[arg-type]
+        tax = TAX_RATE if name == FAITHFUL_TAXED else 0.0
+        app = create_app(
+            api_key=_KEY,
+            fault=fault,  # type: ignore[arg-type]
+            seed=seed,
+            spec_version=contract,
+            tax_rate=tax,
+        )
         started = time.monotonic()
         run = check_implementation(
             app=app,
@@ -164,7 +174,11 @@ def _rows(
         rows.append(
             SelftestRow(
                 fault=name,
-                description="the reference mock, faithful" if fault is None else str(getattr(fault, "description", "")),
+                description=(
+                    f"the reference mock, faithful{f', {tax:.0%} tax on tax-exclusive prices' if tax else ''}"
+                    if fault is None
+                    else str(getattr(fault, "description", ""))
+                ),
                 expected=() if fault is None else tuple(getattr(fault, "caught_by", ())),
                 verdict=run.verdict,
                 caught_by=caught,

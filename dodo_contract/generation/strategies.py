@@ -29,17 +29,21 @@ from hypothesis.strategies import SearchStrategy
 
 from ..contract.fixtures import Fixtures, Product, default_fixtures, load_fixtures
 from ..contract.versions import Contract, Kind, SpecVersion, get_contract
-from ._boundary import boundary_requests
+from ._boundary import boundary_requests, null_requests
 from ._derive import CaseBook, Template
 from ._mutators import InvalidCase, encode
 from ._pools import Payload
+from ._pricing import MAX_PRICING_REQUESTS, PricingCase
+from ._pricing import pricing_pairs as _pricing_pairs
 from ._requests import RequestPlan
 from ._responses import ResponsePlan
 
 __all__ = [
     "INVALID_REQUEST_RULES",
     "INVALID_RESPONSE_RULES",
+    "MAX_PRICING_REQUESTS",
     "InvalidCase",
+    "PricingCase",
     "boundary_cases",
     "canonical_requests",
     "encode",
@@ -47,6 +51,8 @@ __all__ = [
     "invalid_requests",
     "invalid_responses",
     "invalid_rules",
+    "null_cases",
+    "pricing_pairs",
     "resolve_fixtures",
     "valid_requests",
     "valid_responses",
@@ -256,6 +262,31 @@ def boundary_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion =
     contract = get_contract(spec_version)
     canonical = canonical_requests(fx, spec_version=contract)
     return boundary_requests(canonical[0][1], fx, contract) if canonical else []
+
+
+def null_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
+    """Return (name, request) pairs: each nullable field of the version's schema sent as ``null``, one at a time.
+
+    Deterministic; built on the first canonical request (see ``_boundary.null_requests``). All must get 200.
+    """
+    fx = resolve_fixtures(fixtures)
+    contract = get_contract(spec_version)
+    canonical = canonical_requests(fx, spec_version=contract)
+    return null_requests(canonical[0][1], contract) if canonical else []
+
+
+def pricing_pairs(fixtures: FixturesLike = None, base: Payload | None = None) -> tuple[list[PricingCase], list[str]]:
+    """Return the pricing oracle's paired requests (at most ``MAX_PRICING_REQUESTS``) and notes on what is not sent.
+
+    Deterministic; built on ``base`` (default: the first canonical request), see ``_pricing``.
+    """
+    fx = resolve_fixtures(fixtures)
+    if base is None:
+        canonical = canonical_requests(fx)
+        if not canonical:
+            return [], []
+        base = canonical[0][1]
+    return _pricing_pairs(fx, base)
 
 
 INVALID_REQUEST_RULES: tuple[str, ...] = get_contract().known_rules("request")

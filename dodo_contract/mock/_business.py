@@ -146,7 +146,7 @@ def discount_codes(payload: dict[str, Any], catalog: Catalog) -> list[str]:
     single = payload.get("discount_code")
     stacked = payload.get("discount_codes") if catalog.stacked_codes else None
     if isinstance(stacked, list):
-        return [c for c in stacked if isinstance(c, str)]
+        return list(dict.fromkeys(c for c in stacked if isinstance(c, str)))  # a code repeated applies once
     return [single] if isinstance(single, str) else []
 
 
@@ -174,9 +174,21 @@ def _cart(raw: Any) -> list[dict[str, Any]]:
     return cart
 
 
-def total_amount(cart: list[dict[str, Any]], catalog: Catalog, discounts: Sequence[Discount] = ()) -> int:
-    """Sum (amount for pay-what-you-want, else price) x quantity, less each discount in order; clamp to 0..int32 max."""
+def total_amount(
+    cart: list[dict[str, Any]],
+    catalog: Catalog,
+    discount: Discount | Sequence[Discount] | None = (),
+    *,
+    tax_rate: float = 0.0,
+) -> int:
+    """Sum (amount for pay-what-you-want, else price) x quantity, less the discounts; clamp to 0..int32 max.
+
+    Stacked discounts apply one after the other, in the order sent. ``tax_rate`` (the mock's tax-exclusive mode)
+    adds tax on top of the lines whose product is not tax-``inclusive``, rounded once on the total.
+    """
+    discounts = [] if discount is None else [discount] if isinstance(discount, Discount) else list(discount)
     total = 0
+    taxable = 0
     for item in cart:
         product = catalog.products.get(item["product_id"])
         if product is None:
@@ -184,8 +196,12 @@ def total_amount(cart: list[dict[str, Any]], catalog: Catalog, discounts: Sequen
         amount = item.get("amount")
         unit = amount if product.pay_what_you_want and isinstance(amount, int) else product.price
         total += unit * item["quantity"]
-    for discount in discounts:
-        total = discount.apply(total)
+        taxable += unit * item["quantity"] if product.tax != "inclusive" else 0
+    before = total
+    for each in discounts:
+        total = each.apply(total)
+    if tax_rate and before:
+        total += round(taxable * total / before * tax_rate)  # tax on the discounted share of the taxable lines
     return min(max(total, 0), INT32_MAX)
 
 
@@ -215,15 +231,21 @@ def _customer(raw: Any, catalog: Catalog, new_id: NewId) -> dict[str, Any]:
     }
 
 
-def build_success(payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, now: datetime) -> dict[str, Any]:
-    """Build the 200 body for an accepted request: new ids, the customer, echoes, total, link, discount."""
+def build_success(
+    payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, now: datetime, tax_rate: float = 0.0
+) -> dict[str, Any]:
+    """Build the 200 body for an accepted request: new ids, the customer, echoes, total, link, discount.
+
+    ``tax_rate`` > 0 adds that tax on top of tax-exclusive (and unknown) prices, unless a ``tax_id`` was sent.
+    """
     payment_id = new_id("pay_", 22)
     cart = _cart(payload.get("product_cart"))
     discounts = [catalog.discounts[c] for c in discount_codes(payload, catalog) if c in catalog.discounts]
     metadata = payload.get("metadata")
+    rate = tax_rate if payload.get("tax_id") is None else 0.0
     body: dict[str, Any] = {
         "payment_id": payment_id,
-        "total_amount": total_amount(cart, catalog, discounts),
+        "total_amount": total_amount(cart, catalog, discounts, tax_rate=rate),
         "client_secret": f"{payment_id}_secret_{new_id('', 24)}",
         "customer": _customer(payload.get("customer"), catalog, new_id),
         # Scalar values only, types kept (1.113.0: string, integer, number, boolean), whatever a fault let through.

@@ -101,12 +101,21 @@ class _Mock:
     """The request pipeline; one instance per app: the contract, catalog, key digest, fault and id generator."""
 
     def __init__(
-        self, fixtures: Fixtures, api_key: str, fault: Fault | None, seed: int | None, contract: Contract
+        self,
+        fixtures: Fixtures,
+        api_key: str,
+        fault: Fault | None,
+        seed: int | None,
+        contract: Contract,
+        tax_rate: float = 0.0,
     ) -> None:
         self.contract = contract
         self.catalog = Catalog(fixtures, contract)
+        self.tax_rate = tax_rate
         self.key_digest = hashlib.sha256(api_key.encode()).digest()
         self.fault = fault
+        # Only a fault that compares keys sloppily needs the key itself; the faithful mock keeps its digest.
+        self._sloppy_key = api_key if fault is not None and fault.accepts_key is not None else None
         self.rng = random.Random(seed) if seed is not None else random.Random(secrets.randbits(64))
         self.counter = itertools.count(1)
 
@@ -145,6 +154,8 @@ class _Mock:
     def _authorised(self, header: str | None) -> bool:
         if header is None or header[:7].lower() != "bearer ":
             return False
+        if self._sloppy_key is not None and self.fault is not None and self.fault.accepts_key is not None:
+            return self.fault.accepts_key(header[7:].strip(), self._sloppy_key)
         # Hashing first makes the comparison constant-time whatever the length of the presented key.
         presented = hashlib.sha256(header[7:].strip().encode("latin-1")).digest()
         return hmac.compare_digest(presented, self.key_digest)
@@ -191,10 +202,16 @@ class _Mock:
             if refused is not None:
                 return refused
         if not lenient:
-            problem = business_error(payload, self.catalog, waived=fault.waives if fault is not None else None)
+            waived = fault.waives if fault is not None else None
+            if fault is not None and fault.waives_when is not None:
+                when, plain = fault.waives_when, fault.waives
+                waived = lambda rule: when(rule, payload, self.catalog) or bool(plain and plain(rule))  # noqa: E731
+            problem = business_error(payload, self.catalog, waived=waived)
             if problem is not None:
                 return error_reply(422, *problem)
-        body = build_success(payload, self.catalog, self.new_id, now=datetime.now(UTC))
+        body = build_success(payload, self.catalog, self.new_id, now=datetime.now(UTC), tax_rate=self.tax_rate)
+        if fault is not None and fault.reprice is not None:
+            body["total_amount"] = fault.reprice(payload, self.catalog)
         if fault is not None and fault.on_success is not None:
             body = fault.on_success(body, payload)
         return Reply(200, body)
@@ -252,14 +269,19 @@ def create_app(
     fault: str | Fault | None = None,
     seed: int | None = None,
     spec_version: SpecVersion = None,
+    tax_rate: float = 0.0,
 ) -> Starlette:
     """Return the mock as an ASGI app accepting ``api_key``; ``fault`` names a fault mode (see ``FAULTS``).
 
     ``fixtures`` is the catalog (a ``Fixtures``, a path or a mapping; default: the packaged catalog);
     ``seed`` makes generated ids reproducible. ``spec_version`` (a bundled version, ``"latest"``, a ``Contract``
     from ``load_contract``, or None for the latest) is the version the mock serves: it validates with it, and
-    knows only its fields. A malformed catalog, unknown fault or unknown version raises ``ConfigError``.
+    knows only its fields. ``tax_rate`` (default 0: no tax) adds that share on top of the prices that are not
+    tax-``inclusive`` (rounded on the total; none when a ``tax_id`` is sent), as a server with tax-exclusive pricing
+    does. A malformed catalog, unknown fault or unknown version raises ``ConfigError``.
     """
+    if isinstance(tax_rate, bool) or not isinstance(tax_rate, (int, float)) or not 0 <= tax_rate < 1:
+        raise ConfigError(f"tax_rate must be a number from 0 to 1 (a share of the price), got {tax_rate!r}")
     if not isinstance(api_key, str) or not api_key.strip():
         raise ConfigError("api_key must be a non-empty string")
     contract = get_contract(spec_version)
@@ -267,7 +289,7 @@ def create_app(
     if chosen is not None and not chosen.applies_to(contract):
         raise ConfigError(f"fault {chosen.name!r} means nothing in spec version {contract.version} (see --list-faults)")
     catalog = default_fixtures() if fixtures is None else load_fixtures(fixtures)
-    mock = _Mock(catalog, api_key.strip(), chosen, seed, contract)
+    mock = _Mock(catalog, api_key.strip(), chosen, seed, contract, float(tax_rate))
     # No routes: auth is judged before routing, so every request (any path, even "*") goes to the pipeline.
     app = Starlette()
     app.router.default = mock

@@ -5,12 +5,15 @@ it). The points, in request order:
 
 ``delay(n)``            seconds to stall request number ``n`` (1-based, every request counts) before answering;
 ``auth_ignored``        answer as if every request carried the right key;
+``accepts_key(presented, real)``  compare the key this (sloppy) way instead of exactly;
 ``normalise(payload)``  rewrite the parsed request before schema validation;
 ``skips(rule)``         schema violations of these rule ids are ignored, and the request then skips the
                         business rules too (a server that forgot one validation family);
 ``refuse(payload)``     force an answer (or raise, i.e. crash) for a schema-valid request;
 ``waives(rule)``        business rules of these ids (``business.unknown_product``...) are not enforced;
+``waives_when(rule, payload, catalog)``  the same, deciding per request;
 ``on_success(body, payload)``  rewrite a 200 body;
+``reprice(payload, catalog)``  the ``total_amount`` of a 200, computed the buggy way;
 ``on_error(reply)``     rewrite every non-200 answer;
 ``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes).
 
@@ -29,6 +32,8 @@ from typing import Any
 
 from ..contract.versions import Contract, SpecVersion, get_contract
 from ..errors import ConfigError
+from . import _meaning_hooks as meaning
+from ._business import Catalog
 from ._fault_hooks import (
     INTERMITTENT_EVERY,
     TRUNCATE_EVERY,
@@ -77,10 +82,13 @@ class Fault:
     caught_by: tuple[str, ...]
     delay: Callable[[int], float] | None = None
     auth_ignored: bool = False
+    accepts_key: Callable[[str, str], bool] | None = None
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     skips: Callable[[str], bool] | None = None
     refuse: Callable[[dict[str, Any]], Reply | None] | None = None
     waives: Callable[[str], bool] | None = None
+    waives_when: Callable[[str, dict[str, Any], Catalog], bool] | None = None
+    reprice: Callable[[dict[str, Any], Catalog], int] | None = None
     on_success: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     on_error: Callable[[Reply], Reply] | None = None
     on_reply: Callable[[Reply, int], Reply] | None = None
@@ -432,6 +440,127 @@ _ALL: tuple[Fault, ...] = (
         f"every {INTERMITTENT_EVERY}th request fails with 500 INTERNAL_SERVER_ERROR",
         ("no_server_error",),
         on_reply=_intermittent_500,
+    ),
+    # the meaning: money, echoes, business coverage, near-miss keys, strict JSON (issue 10)
+    Fault(
+        "total_ignores_quantity",
+        "total_amount charges every cart line once, whatever its quantity",
+        ("total_amount_plausible", "pricing_relations_hold"),
+        reprice=meaning.ignore_quantity,
+    ),
+    Fault(
+        "discount_forgotten",
+        "a valid discount code is echoed (discount_id) but the total is the full price",
+        ("total_amount_plausible", "pricing_relations_hold"),
+        reprice=meaning.discount_forgotten,
+    ),
+    Fault(
+        "pwyw_at_list_price",
+        "a pay-what-you-want line is charged at the product's list price, not the amount sent",
+        ("total_amount_plausible", "pricing_relations_hold"),
+        reprice=meaning.pwyw_at_list_price,
+    ),
+    Fault(
+        "minor_units_confused",
+        "total_amount is in major units (rupees for paise, dollars for cents): a hundredth of the price",
+        ("total_amount_plausible",),
+        reprice=meaning.minor_units_confused,
+    ),
+    Fault(
+        "tax_on_inclusive_prices",
+        f"adds {meaning.INCLUSIVE_TAX:.0%} tax on top of prices the catalog says include it",
+        ("total_amount_plausible",),
+        reprice=meaning.tax_on_inclusive_prices,
+    ),
+    Fault(
+        "discount_on_one_unit",
+        "a percentage code is taken off one unit of the first line, not the whole cart",
+        ("pricing_relations_hold", "total_amount_plausible"),
+        reprice=meaning.discount_on_one_unit,
+    ),
+    Fault(
+        "handling_fee",
+        f"a fixed fee of {meaning.HANDLING_FEE} minor units is added to every total of {meaning.HANDLING_FROM} or more",
+        ("pricing_relations_hold",),
+        reprice=meaning.handling_fee,
+    ),
+    Fault(
+        "existing_customer_name_not_stored",
+        "an existing customer comes back with the name from the request (or the email), not the stored one",
+        ("request_values_reflected",),
+        on_success=meaning.stored_name_replaced,
+    ),
+    Fault(
+        "names_truncated",
+        f"customer names are cut to {meaning.NAME_LIMIT} characters",
+        ("request_values_reflected",),
+        on_success=meaning.truncate_names,
+    ),
+    Fault(
+        "metadata_leaks_between_requests",
+        "200 bodies carry a metadata key of an earlier request",
+        ("request_values_reflected",),
+        on_success=meaning.leak_metadata,
+    ),
+    Fault(
+        "discount_id_without_code",
+        "every 200 carries a discount_id, with or without a valid discount code",
+        ("request_values_reflected",),
+        on_success=meaning.stray_discount_id,
+    ),
+    Fault(
+        "only_first_unsupported_country_blocked",
+        "only the catalog's first unsupported country is refused; the others are served",
+        ("business_rules_enforced",),
+        waives_when=meaning.waive_all_but_first_country,
+    ),
+    Fault(
+        "any_tax_id_accepted",
+        "any tax_id is accepted, known or not",
+        ("business_rules_enforced",),
+        waives=_rules("business.unknown_tax_id"),
+    ),
+    Fault(
+        "unknown_customer_wrong_code",
+        "an unknown customer_id is refused with INVALID_REQUEST_PARAMETERS instead of NOT_FOUND",
+        ("error_code_matches_cause",),
+        on_error=meaning.unknown_customer_code,
+    ),
+    Fault(
+        "schema_error_business_code",
+        "schema violations answer 422 NOT_FOUND (a business code) instead of INVALID_REQUEST_BODY",
+        ("error_code_matches_cause",),
+        on_error=_schema_error_as(422, "NOT_FOUND"),
+    ),
+    Fault(
+        "auth_prefix_only",
+        f"the API key is checked by its first {meaning.PREFIX_CHARS} characters only",
+        ("auth_required",),
+        accepts_key=meaning.accept_prefix,
+    ),
+    Fault(
+        "auth_case_insensitive",
+        "the API key is compared case-insensitively",
+        ("auth_required",),
+        accepts_key=meaning.case_insensitive_key,
+    ),
+    Fault(
+        "bom_before_body",
+        "200 bodies start with a UTF-8 byte order mark",
+        ("response_json_strict",),
+        on_reply=meaning.bom_before_200,
+    ),
+    Fault(
+        "trailing_data_after_body",
+        "200 bodies are followed by a second JSON value",
+        ("response_json_strict",),
+        on_reply=meaning.trailing_data_after_200,
+    ),
+    Fault(
+        "duplicate_key_in_body",
+        "200 bodies give total_amount twice (a stale 0 first)",
+        ("response_json_strict",),
+        on_reply=meaning.duplicate_key_in_200,
     ),
 )
 

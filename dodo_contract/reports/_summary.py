@@ -195,6 +195,10 @@ def _stat_rows(data: Mapping[str, Any]) -> list[list[str]]:
         rows.append([f"stopped early: {stop_reason(data)}"])
     if data.get("spec_hint"):
         rows.append([f"hint: {data['spec_hint']}"])
+    for name, notes in ((stats.get("notes") or {}) if isinstance(stats.get("notes"), dict) else {}).items():
+        if notes:  # what a check could not judge, and why (the pricing oracle's exemptions): said, not silent
+            more = f" (+{len(notes) - 1} more in stats.notes of the JSON report)" if len(notes) > 1 else ""
+            rows.append([f"{name} exemptions: {notes[0]}{more}"])
     return rows
 
 
