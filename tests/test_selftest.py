@@ -42,8 +42,10 @@ def test_by_default_every_bundled_version_gets_a_matrix() -> None:
     rows = [(r.spec_version, r.fault) for r in result.rows]
     assert rows == [
         ("1.86.0", FAITHFUL),
+        ("1.86.0", FAITHFUL_TAXED),
         ("1.86.0", "missing_client_secret"),
         ("1.113.0", FAITHFUL),
+        ("1.113.0", FAITHFUL_TAXED),
         ("1.113.0", "missing_client_secret"),
         ("1.113.0", "accept_21_discount_codes"),
     ]

@@ -392,11 +392,8 @@ def _asked_for_link(obs: Observation, ctx: CheckContext) -> bool:
 
 
 def _sent_fixture_discount(obs: Observation, ctx: CheckContext) -> bool:
-    if not _ok_with_request(obs, ctx):
-        return False
-    codes = obs.request.get("discount_codes")
-    sent = codes if isinstance(codes, list) else [obs.request.get("discount_code")]
-    return any(isinstance(c, str) and ctx.fixtures.discount(c) is not None for c in sent)
+    codes = _discount_codes(obs.request) if _ok_with_request(obs, ctx) else []
+    return bool(codes) and all(ctx.fixtures.discount(c) is not None for c in codes)
 
 
 # When a check actually judges an observation of a kind it applies to (the rest it passes over): a check that
