@@ -1,9 +1,12 @@
 """Inline a contract's schema files into one self-contained schema per document kind, ready to compile.
 
-Works on any ``{name: schema}`` mapping (the bundled files, or a user's document built in memory). Two rewrites
+Works on any ``{name: schema}`` mapping (the bundled files, or a user's document built in memory). These rewrites
 keep the meaning and make validators report at the field instead of an opaque branch failure:
-``oneOf [null, {type: string, enum}]`` becomes ``{type: [string, null], enum: [..., null]}``, and an ``anyOf`` of
-bare types (the Metadata value: string | integer | number | boolean) becomes ``{type: [...]}``.
+``oneOf [null, {type: string, enum}]`` becomes ``{type: [string, null], enum: [..., null]}``; ``oneOf [null, X]``
+for any other X of one type (an object, an array) becomes X with ``null`` added to its type; ``oneOf [null,
+{anyOf: forms}]`` (the nullable customer of Checkout Sessions) becomes ``{type: [object, null], anyOf: [...forms,
+{type: null}]}`` (every form is an object); and an ``anyOf`` of bare types (the Metadata value: string | integer
+| number | boolean) becomes ``{type: [...]}``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 __all__ = ["dereference"]
 
 _ANNOTATIONS = frozenset({"title", "description", "format", "examples", "deprecated"})
+# Keywords that also judge null (or that combine schemas): a branch holding one is not simply "X or null".
+_NOT_NULL_SAFE = frozenset({"oneOf", "anyOf", "allOf", "not", "if", "then", "else", "const", "enum", "$ref"})
 
 
 def dereference(files: Mapping[str, Mapping[str, Any]], name: str, *, spec_only: bool = False) -> dict[str, Any]:
@@ -67,6 +72,23 @@ def _flatten(node: Any) -> Any:
             flat.update({k: v for k, v in other.items() if k not in ("type", "enum")})
             flat["type"] = [other["type"], "null"]
             flat["enum"] = [*other["enum"], None]
+            return flat
+        if isinstance(other.get("type"), str) and other["type"] != "null" and not _NOT_NULL_SAFE & set(other):
+            flat = {k: v for k, v in node.items() if k != "oneOf"}
+            flat.update(other)
+            flat["type"] = [other["type"], "null"]
+            return flat
+        forms = other.get("anyOf")
+        if (
+            isinstance(forms, list)
+            and "type" not in other
+            and not (_NOT_NULL_SAFE - {"anyOf"}) & set(other)
+            and all(isinstance(f, dict) and f.get("type") == "object" for f in forms)
+        ):
+            flat = {k: v for k, v in node.items() if k != "oneOf"}
+            flat.update(other)
+            flat["type"] = ["object", "null"]
+            flat["anyOf"] = [*forms, {"type": "null"}]
             return flat
     branches = node.get("anyOf")
     if (
