@@ -29,6 +29,7 @@ from hypothesis.strategies import SearchStrategy
 
 from ..contract.fixtures import Fixtures, Product, default_fixtures, load_fixtures
 from ..contract.versions import Contract, Kind, SpecVersion, get_contract
+from ..errors import ConfigError
 from ._boundary import boundary_requests
 from ._derive import CaseBook, Template
 from ._mutators import InvalidCase, encode
@@ -98,7 +99,15 @@ def valid_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersion =
     fx = resolve_fixtures(fixtures)
     if not fx.supported_countries:
         raise ValueError("fixtures: every country is unsupported, so no valid request exists")
+    _one_time(fx)
     return _valid_requests(fx, get_contract(spec_version))
+
+
+def _one_time(fx: Fixtures) -> tuple[Product, ...]:
+    products = fx.checkout.one_time(fx.products)
+    if not products:
+        raise ConfigError("fixtures: every product is a subscription; POST /payments needs a one-time product")
+    return products
 
 
 def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
@@ -110,7 +119,8 @@ def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersi
     contract = get_contract(spec_version)
     countries = fx.supported_countries
     country = "US" if "US" in countries else countries[0]
-    first = fx.products[0]
+    products = _one_time(fx)  # POST /payments sells one-time products only
+    first = products[0]
     props = contract.schema("request").get("properties") or {}
 
     def item(p: Product) -> Payload:
@@ -128,7 +138,7 @@ def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersi
             **extra,
         }
 
-    out: list[tuple[str, Payload]] = [(f"product:{p.id}", request(p)) for p in fx.products]
+    out: list[tuple[str, Payload]] = [(f"product:{p.id}", request(p)) for p in products]
     if fx.customers:
         out.append((f"existing_customer:{fx.customers[0].id}", request(customer={"customer_id": fx.customers[0].id})))
     out.append(
@@ -157,7 +167,7 @@ def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersi
         )
     currencies = [c for c in fx.billing_currencies if c in contract.currencies]
     if currencies:
-        same = next((p for p in fx.products if p.currency in currencies), first)
+        same = next((p for p in products if p.currency in currencies), first)
         currency = same.currency if same.currency in currencies else currencies[0]
         out.append((f"billing_currency:{currency}", request(same, billing_currency=currency)))
     return out
