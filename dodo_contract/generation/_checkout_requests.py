@@ -121,10 +121,11 @@ class CheckoutRequestPlan:
         mask, d = number & self.mask, _Dice(number >> len(self.optional))
         present = {name for bit, name in enumerate(self.optional) if mask >> bit & 1}
         out: Payload = _extras(d) if "<extras>" in present else {}
-        collection = d.pick(self.collections) if "product_collection_id" in present and self.collections else None
+        asked = "product_collection_id" in present
+        collection = d.pick(self.collections) if asked and self.collections and d.below(4) else None
         out["product_cart"] = self._cart(d, collection)
-        if collection is not None:
-            out["product_collection_id"] = collection.id
+        if asked:
+            out["product_collection_id"] = collection.id if collection is not None else None
         for name in self.optional:
             if name in present and name not in ("<extras>", "product_collection_id"):
                 value = self._optional(d, name, out)
@@ -176,7 +177,7 @@ class CheckoutRequestPlan:
         if name == "customer":
             return self._customer(d)
         if name == "billing_address":
-            return self._address(d, full=False)
+            return None if d.chance(1, 6) else self._address(d, full=False)
         if name in ("confirm", "minimal_address", "short_link", "show_saved_payment_methods"):
             return d.chance(1, 3) if name == "confirm" else d.pick((False, True))
         if name == "force_3ds":
@@ -208,7 +209,7 @@ class CheckoutRequestPlan:
         if name == "feature_flags":
             return {flag: d.pick((False, True)) for flag in d.sample(self.flags, d.below(len(self.flags) + 1))}
         if name == "subscription_data":
-            return {"trial_period_days": d.pick((None, 0, 1, 7, 14, 30, 365, 10_000))}
+            return None if d.chance(1, 6) else {"trial_period_days": d.pick((None, 0, 1, 7, 14, 30, 365, 10_000))}
         return _SKIP  # payment_method_id: only with confirm, decided in _settle
 
     # --- the parts -----------------------------------------------------------------------------------------
@@ -296,8 +297,8 @@ class CheckoutRequestPlan:
         has_subscription = any(self.fixtures.checkout.is_subscription(i["product_id"]) for i in lines)
         if isinstance(out.get("discount_code"), str) and isinstance(out.get("discount_codes"), list):
             out.pop("discount_code" if d.chance(1, 2) else "discount_codes")
-        if not has_subscription:
-            out.pop("subscription_data", None)
+        if not has_subscription and out.get("subscription_data") is not None:
+            out.pop("subscription_data")
         elif out.get("billing_currency") not in (None, "USD"):
             out["billing_currency"] = None
         if isinstance(out.get("tax_id"), str) and not isinstance(out.get("billing_address"), dict):
