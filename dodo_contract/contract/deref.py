@@ -24,7 +24,8 @@ _NOT_NULL_SAFE = frozenset({"oneOf", "anyOf", "allOf", "not", "if", "then", "els
 def dereference(files: Mapping[str, Mapping[str, Any]], name: str, *, spec_only: bool = False) -> dict[str, Any]:
     """Return schema ``name`` with every file ``$ref`` inlined (no ``$id``/``$schema`` inside; a fresh dict).
 
-    ``spec_only=True`` leaves out every keyword a node lists in ``x-dodo-added`` (the overlay's prose rules).
+    ``spec_only=True`` leaves out every keyword a node lists in ``x-dodo-added`` (the overlay's prose rules), and
+    gives a keyword the overlay overwrote its spec value back (``x-dodo-replaced``).
     """
     result: dict[str, Any] = _flatten(_inline(files, files[name], spec_only))
     return result
@@ -36,7 +37,10 @@ def _inline(files: Mapping[str, Mapping[str, Any]], node: Any, spec_only: bool) 
     if not isinstance(node, Mapping):
         return node
     if spec_only and "x-dodo-added" in node:
-        node = {k: v for k, v in node.items() if k not in node["x-dodo-added"] and k != "x-dodo-added"}
+        # The spec's own value of a keyword the overlay overwrote comes back (quantity's minimum 0, not 1).
+        replaced = node.get("x-dodo-replaced", {})
+        added = {*node["x-dodo-added"], "x-dodo-added", "x-dodo-replaced"} - set(replaced)
+        node = {k: replaced.get(k, v) for k, v in node.items() if k not in added}
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.endswith(".json"):
         target = _inline(files, files[ref[: -len(".json")]], spec_only)
