@@ -8,7 +8,9 @@ and invalid ones, each reporting exactly its rule at its pointer, for every vers
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +220,19 @@ def test_the_sdk_requests_get_the_verdict_their_case_states(sdk_case: dict[str, 
         found = sorted([v.pointer, v.rule] for v in validate_request(body, spec_version=contract).violations)
         wanted = expected.get(version, expected["all"]) if isinstance(expected, dict) else expected
         assert found == sorted(wanted), (reading, found)
+
+
+def test_the_readme_example_prints_what_it_says() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'operation="checkouts"' in b]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    claimed = re.search(r"print\(v, v\.rule\)\s+# (.+?) \.\.\. (\S+)\n", block)
+    assert claimed is not None
+    line = printed.getvalue().strip()
+    assert line.startswith(claimed.group(1)) and line.endswith(claimed.group(2))
+    claims = re.findall(r"^(validate_response\(.*\)\.ok)\s+# (True|False)$", block, re.M)
+    assert len(claims) == 2
+    for expression, result in claims:
+        assert str(eval(expression, {"validate_response": validate_response})) == result

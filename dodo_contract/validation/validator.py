@@ -73,18 +73,28 @@ class _Compiled:
         self.root = compile_schema(self.schema, cross=cross)
         self.ok = ValidationResult(kind, ())
         self.is_valid = self.rs.is_valid
-        # When every cross-field rule sits in the schema, one is_valid call decides a valid payload.
-        self.fast = None if self.unencoded else self.rs.is_valid
+        # One is_valid call decides a valid payload, then the predicates of the rules JSON Schema cannot say
+        # (none for a payments request; custom field keys for a session request).
+        self.fast = self.rs.is_valid
+        self.extra = tuple(rule.broken for rule in self.unencoded)
 
     def validate(self, payload: Any, strict: bool) -> ValidationResult:
         # The valid, non-strict dict is the common case: one jsonschema_rs call and nothing else.
-        if type(payload) is dict and not strict and not self.unencoded:
+        if type(payload) is dict and not strict:
             try:
                 if self.is_valid(payload):
-                    return self.ok
+                    if not (self.extra and _broken(self.extra, payload)):
+                        return self.ok
+                else:
+                    return self.invalid(payload, strict)
             except (ValueError, TypeError, OverflowError, RecursionError):
                 pass
         return self._validate(payload, strict)
+
+    def invalid(self, payload: Any, strict: bool) -> ValidationResult:
+        """Judge a dict the fast path already called invalid (no second ``is_valid`` of the whole of it)."""
+        found = self._details(payload, strict, False)
+        return ValidationResult(self.kind, (found[0],) if len(found) == 1 else sort_violations(found))
 
     def _validate(self, payload: Any, strict: bool) -> ValidationResult:
         if type(payload) is not dict and isinstance(payload, (str, bytes, bytearray, memoryview)):
@@ -229,13 +239,23 @@ def validate_request(
         compiled = _compiled(spec_version, "request", spec_only, operation)
         if not spec_only and not hasattr(spec_version, "key"):
             _REQUESTS[hot] = compiled
-    if compiled.fast is not None and type(payload) is dict and not strict:
+    if type(payload) is dict and not strict:
         try:
             if compiled.fast(payload):
-                return compiled.ok  # the hot path, inlined: a valid request costs one call
+                if not (compiled.extra and _broken(compiled.extra, payload)):
+                    return compiled.ok  # the hot path, inlined: a valid request costs one call
+            else:
+                return compiled.invalid(payload, strict)
         except (ValueError, TypeError, OverflowError, RecursionError):
             pass
     return compiled.validate(payload, strict)
+
+
+def _broken(predicates: tuple[Any, ...], payload: Any) -> bool:
+    return any(broken(payload) for broken in predicates)
+
+
+_RESPONSES: dict[Any, _Compiled] = {}  # the same hot lookup for 200 bodies
 
 
 def validate_response(
@@ -251,7 +271,22 @@ def validate_response(
     ``operation``: ``payments`` (None), ``checkouts`` (``CreateSessionResponse``), ``checkouts.preview``
     (``CalculateSessionResponse``) or ``checkouts.get`` (``GetCheckoutSessionsStatus``).
     """
-    return _compiled(spec_version, "response", spec_only, operation).validate(payload, strict)
+    hot = spec_version if operation is None else (spec_version, operation)
+    compiled = None if spec_only else _RESPONSES.get(hot)
+    if compiled is None:
+        compiled = _compiled(spec_version, "response", spec_only, operation)
+        if not spec_only and not hasattr(spec_version, "key"):
+            _RESPONSES[hot] = compiled
+    if type(payload) is dict and not strict:
+        try:
+            if compiled.fast(payload):
+                if not (compiled.extra and _broken(compiled.extra, payload)):
+                    return compiled.ok
+            else:
+                return compiled.invalid(payload, strict)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            pass
+    return compiled.validate(payload, strict)
 
 
 def validate_error(payload: Any, *, spec_version: SpecVersion = None, operation: str | None = None) -> ValidationResult:
