@@ -462,3 +462,26 @@ def test_a_document_without_the_operation_is_a_config_error_naming_it(tmp_path: 
     with pytest.raises(ConfigError, match=r"has no POST /checkouts operation") as info:
         load_contract(path, operation="checkouts")
     assert str(path) in str(info.value)
+
+
+def test_each_checkouts_contract_has_an_openapi_document_of_its_files(tmp_path: Path) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.readers import read_from_filename
+
+    from dodo_contract.contract.schemas import openapi_path
+
+    document = tmp_path / "copy.json"
+    document.write_text(json.dumps(_document("1.113.0")))
+    for contract, least in (
+        (get_contract("1.86.0", operation="checkouts.get"), 1),
+        (get_contract(operation="checkouts", readings={"checkouts-min-quantity": 0}), 0),
+        (load_contract(document, operation="checkouts.preview"), 1),
+    ):
+        path = openapi_path(contract)
+        spec, base = read_from_filename(str(path))
+        validate(spec, base_uri=base)
+        assert {(m, p) for p, item in spec["paths"].items() for m in item} == {
+            ("post", "/checkouts"), ("post", "/checkouts/preview"), ("get", "/checkouts/{id}")}  # fmt: skip
+        assert set(spec["paths"]["/checkouts/{id}"]["get"]["responses"]) == {"200", "401", "404", "422"}
+        quantity = json.loads((path.parent / "ProductItemReq.json").read_text())["properties"]["quantity"]
+        assert quantity["minimum"] == least  # the files beside the document are this contract's

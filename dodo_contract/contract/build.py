@@ -33,6 +33,7 @@ __all__ = [
     "build_family",
     "build_schemas",
     "family_openapi_text",
+    "manifest",
     "openapi_text",
     "schema_base",
 ]
@@ -119,7 +120,8 @@ def build_family(
     return ops, out, skipped
 
 
-def _manifest(ops: Mapping[str, Operation]) -> dict[str, Any]:
+def manifest(ops: Mapping[str, Operation]) -> dict[str, Any]:
+    """Return what the document says of each operation of a family (the ``operations.json`` of its folder)."""
     return {
         op_name: {
             "method": op.method,
@@ -142,8 +144,9 @@ def build_contract_files(
     if overlay.family != "payments":
         ops, files, _ = build_family(document, overlay, version=version)
         out = {file_ref(n): json.dumps(s, indent=2, ensure_ascii=False) + "\n" for n, s in files.items()}
-        out[file_ref(MANIFEST)] = json.dumps(_manifest(ops), indent=2) + "\n"
-        out["openapi.yaml"] = family_openapi_text(version=version, ops=ops)
+        entries = manifest(ops)
+        out[file_ref(MANIFEST)] = json.dumps(entries, indent=2) + "\n"
+        out["openapi.yaml"] = family_openapi_text(version=version, ops=entries)
         return out
     op, schemas, _ = build_schemas(document, overlay, version=version)
     out = {file_ref(n): json.dumps(s, indent=2, ensure_ascii=False) + "\n" for n, s in schemas.items()}
@@ -225,8 +228,11 @@ components:
 """
 
 
-def family_openapi_text(*, version: str, ops: Mapping[str, Operation], prefix: str = "") -> str:
-    """Return an OpenAPI 3.1 document (YAML) of a family's operations whose schemas are the files beside it."""
+def family_openapi_text(*, version: str, ops: Mapping[str, Mapping[str, Any]], prefix: str = "") -> str:
+    """Return an OpenAPI 3.1 document (YAML) of a family's operations whose schemas are the files beside it.
+
+    ``ops`` is the family's manifest (``manifest(...)``: method, path, operation_id, request, response, statuses).
+    """
 
     def ref(name: str) -> str:
         return json.dumps(prefix + file_ref(name))  # a JSON string is a valid YAML scalar
@@ -236,22 +242,22 @@ def family_openapi_text(*, version: str, ops: Mapping[str, Operation], prefix: s
         return [*head, "            application/json:", "              schema:", f"                $ref: {ref(schema)}"]
 
     lines: list[str] = []
-    for path in dict.fromkeys(op.path for op in ops.values()):
+    for path in dict.fromkeys(op["path"] for op in ops.values()):
         lines.append(f"  {json.dumps(path)}:")
-        for op in (o for o in ops.values() if o.path == path):
-            lines += [f"    {op.method.lower()}:", f"      operationId: {op.operation_id}",
+        for op in (o for o in ops.values() if o["path"] == path):
+            lines += [f"    {op['method'].lower()}:", f"      operationId: {op['operation_id']}",
                       "      tags: [Checkout Sessions]", "      security:", "        - API_KEY: []"]  # fmt: skip
-            if "{id}" in op.path:
+            if "{id}" in path:
                 lines += ["      parameters:", "        - name: id", "          in: path", "          required: true",
                           "          description: Checkout Session ID", "          schema:",
                           "            type: string"]  # fmt: skip
-            if op.request:
+            if op["request"]:
                 lines += ["      requestBody:", "        required: true", "        content:",
                           "          application/json:", "            schema:",
-                          f"              $ref: {ref(op.request)}"]  # fmt: skip
-            lines += ["      responses:", *answer("200", "Success", op.responses["200"])]
+                          f"              $ref: {ref(op['request'])}"]  # fmt: skip
+            lines += ["      responses:", *answer("200", "Success", op["response"])]
             lines += answer("401", "Missing or invalid API key (code UNAUTHORIZED)", ERROR)
-            if "404" in op.statuses:
+            if "404" in op["statuses"]:
                 lines += answer("404", "Not found (code NOT_FOUND)", ERROR)
             invalid = "Invalid request object or parameters (code INVALID_REQUEST_BODY, or a business code)"
             lines += answer("422", invalid, ERROR)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
-from .build import ERROR, MANIFEST, REQUEST, RESPONSE, build_family, build_schemas, schema_base
+from .build import ERROR, MANIFEST, REQUEST, RESPONSE, build_family, build_schemas, manifest, schema_base
 from .codes import CodeBook
 from .crossfield import CROSS_FIELD_RULES, CrossFieldRule
 from .deref import dereference
@@ -73,6 +73,7 @@ class Contract:
     reading_defs: Mapping[str, Reading] = field(default_factory=dict)
     statuses: tuple[str, ...] = ("200", "422", "500")
     document_path: Path | None = None
+    family_manifest: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -277,8 +278,10 @@ def _bundled(version: str, operation: str, readings: tuple[tuple[str, Any], ...]
     chosen = dict(readings)
     rules = tuple(r for r in overlay.rules if r.holds(chosen))
     folder = schema_root() / version / ("" if endpoint.family == "payments" else endpoint.family)
+    openapi: Path | None = folder / "openapi.yaml"
     if chosen != overlay.choose():
         files = _with_readings(files, overlay, version=version, request=_request_of(manifest), readings=chosen)
+        openapi = None  # the committed document points at the default readings' files: write this one's apart
     if endpoint.family == "payments":
         names = {"request": REQUEST, "response": RESPONSE, "error": ERROR}
         statuses: tuple[str, ...] = ("200", "422", "500")
@@ -294,12 +297,13 @@ def _bundled(version: str, operation: str, readings: tuple[tuple[str, Any], ...]
         files=files,
         prose_rules=rules,
         codes=overlay.codes,
-        openapi_path=folder / "openapi.yaml",
+        openapi_path=openapi,
         names=names,
         operation=operation,
         readings=chosen,
         reading_defs=overlay.readings,
         statuses=statuses,
+        family_manifest=manifest,
     )
 
 
@@ -359,6 +363,7 @@ def _build_loaded(
         names = {"request": op.request or REQUEST, "response": op.responses["200"], "error": ERROR}
         return Contract(version, files=files, prose_rules=applied, skipped=skipped, names=names, **common)
     ops, files, skipped = build_family(document, overlay, version=version, name=name, readings=readings)
+    common["family_manifest"] = manifest(ops)
     found = ops[endpoint.name]
     applied = tuple(r for r in overlay.rules if r.id not in skipped and r.holds(readings))
     names = {"response": found.responses["200"], "error": ERROR}
