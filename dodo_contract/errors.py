@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "FRAGMENT_LENGTH",
     "MIN_KEY_LENGTH",
+    "NEAR_MISS_LABELS",
     "REDACTED",
     "ConfigError",
     "ContractViolation",
@@ -21,6 +22,7 @@ __all__ = [
     "escape_pointer_token",
     "escape_surrogates",
     "join_pointer",
+    "near_miss_keys",
     "pointer_sort_key",
     "redact",
     "sort_violations",
@@ -119,6 +121,29 @@ class Secret(str):
         return f"Secret({REDACTED!r})"
 
 
+NEAR_MISS_LABELS = {
+    "near_last": "the API key with its last character changed",
+    "near_prefix": "a prefix of the API key",
+    "near_case": "the API key with its case flipped",
+}
+
+
+def near_miss_keys(key: str) -> dict[str, str]:
+    """Return the near misses of an API key that the auth probe sends, by mode (``NEAR_MISS_LABELS``).
+
+    The key with its last character changed (to one that differs in any case), a prefix of it (its first half,
+    at least 12 characters or all but one), and its case flipped (only when that changes it). Each must be refused:
+    a server that compares a prefix, ignores the last character or the case accepts one. ``redact`` covers them.
+    """
+    last = key[-1:]
+    swap = next(c for c in "01" if c.casefold() != last.casefold())
+    out = {"near_last": key[:-1] + swap, "near_prefix": key[: max(len(key) // 2, min(len(key) - 1, FRAGMENT_LENGTH))]}
+    flipped = key.swapcase()
+    if flipped != key:
+        out["near_case"] = flipped
+    return out
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Replace each secret (API keys) in ``text`` with ``***REDACTED***``, in any case, and its fragments too.
 
@@ -145,7 +170,8 @@ def _fold(text: str) -> str:
 @lru_cache(maxsize=16)
 def _redactor(keys: tuple[str, ...]) -> Callable[[str], str]:
     grams: set[str] = set()
-    for key in keys:
+    near = {m for key in keys if len(key) >= MIN_KEY_LENGTH for m in near_miss_keys(key).values()}
+    for key in {*keys, *near}:
         for spelling in {key, json.dumps(key)[1:-1]}:
             low = _fold(spelling)
             n = min(len(low), FRAGMENT_LENGTH)

@@ -3,10 +3,13 @@
 It reads the same published facts but makes different, equally faithful choices than the reference mock:
 plain ``jsonschema`` on Dodo's own whole OpenAPI document of its version (1.113.0 by default, as Dodo's servers
 speak today; 1.86.0 on request), with Dodo's first-fitting customer form, metadata values read by hand (the
-1.113.0 ``oneOf`` would refuse every integer), prose rules checked by hand, a tax added to the total, no
-``product_cart`` in answers, extra response fields, ``null`` for absent optional fields, an ``expires_on`` with a
-numeric UTC offset, and every schema problem reported as ``INVALID_REQUEST_BODY`` except the documented special
-codes. ``BREAKS`` lists realistic ways to get it wrong.
+1.113.0 ``oneOf`` would refuse every integer), prose rules checked by hand, an 18% tax added on top of every
+line whose product is not tax-``inclusive`` (after the discounts, rounded down on the total; none with a
+``tax_id``),
+percentage and flat discounts (a flat one in the minor units of the cart's currency), no ``product_cart`` in
+answers, extra response fields, ``null`` for absent optional fields, an ``expires_on`` with a numeric UTC offset,
+and every schema problem reported as ``INVALID_REQUEST_BODY`` except the documented special codes. ``BREAKS``
+lists realistic ways to get it wrong.
 """
 
 from __future__ import annotations
@@ -58,7 +61,25 @@ BREAKS = (
     "string_total",  # total_amount as a string
     "unknown_product_ok",  # charges unknown products at 0
     "null_rejected",  # refuses an explicit null for discount_code
+    # issue 10: the meaning of a well-shaped answer
+    "ignores_quantity",  # prices each line once
+    "discount_forgotten",  # accepts the code, echoes its id, charges the full price
+    "discount_doubled",  # applies a code twice
+    "pwyw_list_price",  # charges a pay-what-you-want line at its list price
+    "rupees_for_paise",  # answers the total in major units
+    "request_name_for_existing_customer",  # echoes the request's name instead of the stored customer's
+    "names_truncated",  # stores names in a 40-character column
+    "metadata_leaks",  # a metadata dict shared across requests
+    "discount_id_without_code",  # a default campaign id on every payment
+    "first_country_only",  # blocks only the first unsupported country
+    "any_tax_id",  # accepts any tax id
+    "unknown_customer_404",  # an unknown customer is HTTP 404
+    "unknown_customer_code",  # an unknown customer is INVALID_REQUEST_PARAMETERS
+    "schema_error_business_code",  # a malformed country is UNSUPPORTED_COUNTRY
+    "key_prefix_only",  # compares the first 16 characters of the key
+    "bom",  # a UTF-8 byte order mark before every 200 body
 )
+TAX_RATE = 18  # percent, on top of tax-exclusive prices
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -125,11 +146,15 @@ def create_app(
     discounts = {d if isinstance(d, str) else d["code"]: d for d in catalog.get("discount_codes", [])}
     taxes = set(catalog.get("tax_ids", []))
     currencies = set(catalog.get("billing_currencies", ["USD", "INR"]))
-    blocked = set(catalog.get("unsupported_countries", []))
+    blocked = list(catalog.get("unsupported_countries", []))
+    shared_metadata: dict[str, Any] = {}  # the "metadata_leaks" bug: one dict for every request
     enabled = set(catalog.get("enabled_payment_methods", [])) or None
 
     async def payments(request: Request) -> Response:
-        if request.headers.get("authorization") != f"Bearer {api_key}" and "no_auth" not in breaks:
+        presented = request.headers.get("authorization", "")
+        if "key_prefix_only" in breaks:
+            presented = f"Bearer {api_key}" if presented[:23] == f"Bearer {api_key}"[:23] else presented
+        if presented != f"Bearer {api_key}" and "no_auth" not in breaks:
             return _error(401, "UNAUTHORIZED", "You are not authorised to perform this action")
         try:
             body = json.loads(await request.body())
@@ -144,32 +169,44 @@ def create_app(
         if "null_rejected" in breaks and "discount_code" in body and body["discount_code"] is None:
             return _error(422, "INVALID_REQUEST_BODY", "discount_code must not be null")
         problem = _problem(body, set(breaks), spec)
+        if problem and "schema_error_business_code" in breaks and problem[0] == "INVALID_REQUEST_BODY":
+            problem = "UNSUPPORTED_COUNTRY", "Country not supported"
         if problem:
             return _error(400 if "status_400" in breaks and problem[0] == "INVALID_REQUEST_BODY" else 422, *problem)
-        total = 0
+        total = taxable = 0
         for item in body["product_cart"]:
             product = products.get(item["product_id"])
             if product is None:
                 if "unknown_product_ok" in breaks:
                     continue
                 return _error(422, "NOT_FOUND", f"Product {item['product_id']} not found")
+            quantity = 1 if "ignores_quantity" in breaks and item["quantity"] else item["quantity"]
             if product.get("pay_what_you_want"):
                 if item.get("amount") is None:
                     return _error(422, "PAY_AS_YOU_WANT_AMOUNT_REQUIRED", "Amount is mandatory")
                 if item["amount"] < product.get("min_amount", 0):
                     return _error(422, "REQUEST_AMOUNT_BELOW_MINIMUM", "Amount below minimum")
-                total += item["amount"] * item["quantity"]
+                unit = product.get("price", 0) if "pwyw_list_price" in breaks else item["amount"]
             else:
-                total += product["price"] * item["quantity"]
+                unit = product["price"]
+            total += unit * quantity
+            taxable += 0 if product.get("tax") == "inclusive" else unit * quantity
         customer = body["customer"]
         if spec.attach.is_valid(customer):
             known = customers.get(customer["customer_id"])
             if known is None:
+                if "unknown_customer_404" in breaks:
+                    return _error(404, "NOT_FOUND", "Customer not found")
+                if "unknown_customer_code" in breaks:
+                    return _error(422, "INVALID_REQUEST_PARAMETERS", "customer_id is invalid")
                 return _error(422, "NOT_FOUND", "Customer not found")
             pm = body.get("payment_method_id")
             if pm is not None and pm not in known.get("payment_method_ids", []):
                 return _error(422, "INVALID_REQUEST_PARAMETERS", "Payment method does not belong to the customer")
-            out_customer = {"customer_id": known["id"], "email": known["email"], "name": known.get("name") or ""}
+            name = known.get("name") or ""
+            if "request_name_for_existing_customer" in breaks:
+                name = customer.get("name") or known["email"].split("@")[0]
+            out_customer = {"customer_id": known["id"], "email": known["email"], "name": name}
         else:
             out_customer = {
                 "customer_id": f"cus_{uuid.uuid4().hex[:12]}",
@@ -177,7 +214,9 @@ def create_app(
                 "name": customer.get("name") or "",
                 "phone_number": customer.get("phone_number"),
             }
-        if body["billing"]["country"] in blocked:
+        if "names_truncated" in breaks:
+            out_customer["name"] = out_customer["name"][:40]
+        if body["billing"]["country"] in (blocked[:1] if "first_country_only" in breaks else blocked):
             return _error(422, "UNSUPPORTED_COUNTRY", f"Country {body['billing']['country']} currently not supported")
         if body.get("billing_currency") is not None and body["billing_currency"] not in currencies:
             return _error(422, "UNSUPPORTED_CURRENCY", "Can only request USD or INR for billing_currency")
@@ -190,11 +229,20 @@ def create_app(
                 continue
             if code not in discounts:
                 return _error(422, "INVALID_DISCOUNT_CODE", "Invalid discount code")
-            applied.append(f"dsc_{uuid.uuid5(uuid.NAMESPACE_URL, code).hex[:10]}")
-            total = total * 9 // 10
-        if body.get("tax_id") is not None and body["tax_id"] not in taxes:
+            entry = discounts[code] if isinstance(discounts[code], dict) else {}
+            applied.append(entry.get("id") or f"dsc_{uuid.uuid5(uuid.NAMESPACE_URL, code).hex[:10]}")
+            for _time in range(0 if "discount_forgotten" in breaks else 2 if "discount_doubled" in breaks else 1):
+                before = total
+                if "amount" in entry:
+                    total = max(0, total - int(entry["amount"]))
+                else:
+                    total -= total * int(entry.get("percentage", 10)) // 100
+                taxable = taxable * total // before if before else 0
+        if body.get("tax_id") is not None and body["tax_id"] not in taxes and "any_tax_id" not in breaks:
             return _error(422, "INVALID_TAX_ID", "Tax Id is invalid")
-        total = min(INT32, total + total * 18 // 100)  # a tax on top: totals are not the contract's business
+        if body.get("tax_id") is None:
+            total += taxable * TAX_RATE // 100  # tax on top of the tax-exclusive share, after the discounts
+        total = min(INT32, total // 100 if "rupees_for_paise" in breaks else total)
         payment_id = f"pay_{uuid.uuid4().hex}"
         answer: dict[str, Any] = {
             "payment_id": payment_id,
@@ -202,16 +250,23 @@ def create_app(
             "client_secret": f"{payment_id}_secret",
             "customer": out_customer,
             "metadata": {} if "no_customer_metadata_echo" in breaks else body.get("metadata", {}),
-            "discount_id": applied[0] if applied else None,
+            "discount_id": applied[0]
+            if applied
+            else ("dsc_campaign" if "discount_id_without_code" in breaks else None),
             "payment_link": None,
             "expires_on": None,
             "livemode": False,  # a field the contract does not know
         }
         if spec.stacked:
             answer["discount_ids"] = applied or None
+        if "metadata_leaks" in breaks:
+            shared_metadata.update(body.get("metadata", {}))
+            answer["metadata"] = dict(shared_metadata)
         if body.get("payment_link"):
             answer["payment_link"] = f"https://test.checkout.dodopayments.com/buy/{payment_id}"
             answer["expires_on"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+        if "bom" in breaks:
+            return Response(b"\xef\xbb\xbf" + json.dumps(answer).encode(), media_type="application/json")
         return JSONResponse(answer)
 
     return Starlette(routes=[Route("/payments", payments, methods=["POST"])])

@@ -33,6 +33,26 @@ INT32 = 2**31 - 1
 INVALID = "INVALID_REQUEST_BODY"
 PARAMS = "INVALID_REQUEST_PARAMETERS"
 
+# Issue 10: the meaning of a well-shaped answer (money, echoes, business rules, the key, strict JSON), either version.
+MEANING_BREAKS = (
+    "ignores_quantity",  # prices each cart line once
+    "discount_forgotten",  # accepts a valid code and echoes its id, but charges the full price
+    "discount_doubled",  # applies each code twice
+    "pwyw_list_price",  # charges a pay-what-you-want line at the product's price, not the amount sent
+    "rupees_for_paise",  # answers the total in major units
+    "request_name_for_existing_customer",  # echoes the request's name instead of the stored customer's
+    "names_truncated",  # keeps the first 32 characters of a name
+    "metadata_leaks",  # merges the metadata of every earlier request
+    "discount_id_without_code",  # a campaign discount_id on every payment
+    "first_country_only",  # blocks only the first unsupported country
+    "any_tax_id",  # accepts any tax id
+    "unknown_customer_404",  # an unknown customer is HTTP 404
+    "unknown_customer_code",  # an unknown customer is INVALID_REQUEST_PARAMETERS, not NOT_FOUND
+    "schema_error_business_code",  # answers schema errors with UNSUPPORTED_COUNTRY
+    "key_prefix_only",  # compares the first 16 characters of the key
+    "bom",  # a UTF-8 byte order mark before every 200 body
+)
+
 BREAKS = {
     "1.86.0": (
         "empty_cart_ok",  # accepts an empty cart
@@ -40,6 +60,7 @@ BREAKS = {
         "lowercase_country_ok",  # upper-cases the billing country before validating
         "numeric_zipcode_ok",  # takes "zipcode": 94105
         "null_discount_refused",  # refuses an explicit null discount_code
+        *MEANING_BREAKS,
     ),
     "1.113.0": (
         "empty_cart_ok",
@@ -52,6 +73,7 @@ BREAKS = {
         "satispay_refused",  # an enum without satispay
         "discount_id_not_first",  # discount_id is the last stacked id, not the first
         "discount_ids_string",  # discount_ids is a comma-separated string
+        *MEANING_BREAKS,
     ),
 }
 
@@ -155,7 +177,19 @@ def _prose_problem(body: dict[str, Any], version: str, breaks: frozenset[str]) -
 class _Shop:
     """The catalog (fixtures format) and how this implementation prices and answers."""
 
-    def __init__(self, catalog: dict[str, Any], *, tax: str, tax_rate: float, echo_cart: bool) -> None:
+    def __init__(
+        self,
+        catalog: dict[str, Any],
+        *,
+        tax: str,
+        tax_rate: float,
+        echo_cart: bool,
+        breaks: frozenset[str],
+        version: str,
+    ) -> None:
+        self.version = version
+        self.breaks = breaks
+        self.seen_metadata: dict[str, Any] = {}
         self.products = {p["id"]: p for p in catalog["products"]}
         self.customers = {c["id"]: c for c in catalog.get("customers", [])}
         self.discounts: dict[str, dict[str, Any]] = {}
@@ -164,7 +198,8 @@ class _Shop:
             self.discounts[entry["code"]] = entry
         self.tax_ids = set(catalog.get("tax_ids", []))
         self.currencies = set(catalog.get("billing_currencies", ["USD", "INR"]))
-        self.blocked = set(catalog.get("unsupported_countries", []))
+        blocked = list(catalog.get("unsupported_countries", []))
+        self.blocked = set(blocked[:1] if "first_country_only" in breaks else blocked)
         self.enabled = set(catalog.get("enabled_payment_methods", [])) or None
         self.tax, self.tax_rate, self.echo_cart = tax, tax_rate, echo_cart
 
@@ -181,6 +216,8 @@ class _Shop:
         customer = body["customer"]
         known = self.customers.get(customer["customer_id"]) if "customer_id" in customer else None
         if "customer_id" in customer and known is None:
+            if "unknown_customer_code" in self.breaks:
+                return PARAMS, "customer_id is invalid"
             return "NOT_FOUND", "Customer not found"
         method = body.get("payment_method_id")
         if method is not None and method not in (known or {}).get("payment_method_ids", []):
@@ -196,32 +233,40 @@ class _Shop:
         for code in self.codes(body):
             if code not in self.discounts:
                 return "INVALID_DISCOUNT_CODE", "Invalid discount code"
-        if body.get("tax_id") is not None and body["tax_id"] not in self.tax_ids:
+        if body.get("tax_id") is not None and body["tax_id"] not in self.tax_ids and "any_tax_id" not in self.breaks:
             return "INVALID_TAX_ID", "Tax Id is invalid"
         return None
 
-    @staticmethod
-    def codes(body: dict[str, Any]) -> list[str]:
-        if body.get("discount_codes") is not None:
+    def codes(self, body: dict[str, Any]) -> list[str]:
+        # A 1.86.0 server has never heard of discount_codes: an unknown key, ignored.
+        if self.version != "1.86.0" and body.get("discount_codes") is not None:
             return list(body["discount_codes"])
         return [body["discount_code"]] if body.get("discount_code") is not None else []
 
     def total(self, body: dict[str, Any]) -> int:
-        subtotal = 0
+        subtotal = taxable = 0
         for item in body["product_cart"]:
             product = self.products[item["product_id"]]
-            unit = item["amount"] if product.get("pay_what_you_want") else product["price"]
-            subtotal += unit * int(item["quantity"])
+            pwyw = product.get("pay_what_you_want") and "pwyw_list_price" not in self.breaks
+            unit = item["amount"] if pwyw else product.get("price", 0)
+            quantity = 1 if "ignores_quantity" in self.breaks and item["quantity"] else int(item["quantity"])
+            subtotal += unit * quantity
+            # A price the catalog calls tax-inclusive gets no tax on top, whatever this server's own habit.
+            taxable += 0 if product.get("tax") == "inclusive" else unit * quantity
+        times = 0 if "discount_forgotten" in self.breaks else 2 if "discount_doubled" in self.breaks else 1
         for code in self.codes(body):
             entry = self.discounts[code]
-            if "amount" in entry:
-                subtotal = max(0, subtotal - int(entry["amount"]))
-            else:
-                subtotal -= subtotal * float(entry.get("percentage", 10)) // 100
+            for _time in range(times):
+                before = subtotal
+                if "amount" in entry:
+                    subtotal = max(0, subtotal - int(entry["amount"]))
+                else:
+                    subtotal -= subtotal * float(entry.get("percentage", 10)) // 100
+                taxable = taxable * subtotal / before if before else 0
         subtotal = int(subtotal)
         if self.tax == "exclusive" and body.get("tax_id") is None:
-            subtotal += round(subtotal * self.tax_rate)
-        return min(INT32, subtotal)
+            subtotal += round(taxable * self.tax_rate)
+        return min(INT32, subtotal // 100 if "rupees_for_paise" in self.breaks else subtotal)
 
 
 def create_app(
@@ -242,13 +287,16 @@ def create_app(
     unknown = set(breaks) - set(BREAKS[version])
     if unknown:
         raise ValueError(f"unknown breaks for {version}: {sorted(unknown)}")
-    shop = _Shop(catalog, tax=tax, tax_rate=tax_rate, echo_cart=echo_cart)
+    shop = _Shop(catalog, tax=tax, tax_rate=tax_rate, echo_cart=echo_cart, breaks=frozenset(breaks), version=version)
     counter = iter(range(1, 10**9))
 
     def answer(body: Any, status: int = 200) -> Response:
-        if not chunked:
+        bom = b"\xef\xbb\xbf" if "bom" in breaks and status == 200 else b""
+        if not chunked and not bom:
             return JSONResponse(body, status_code=status)
-        data = json.dumps(body).encode()
+        data = bom + json.dumps(body).encode()
+        if not chunked:
+            return Response(data, status_code=status, media_type="application/json")
 
         async def parts() -> AsyncIterator[bytes]:
             for start in range(0, len(data), 97):
@@ -264,7 +312,10 @@ def create_app(
             return JSONResponse(
                 {"code": "TOO_MANY_REQUESTS", "message": "No messages"}, status_code=429, headers={"Retry-After": "0"}
             )
-        if request.headers.get("authorization") != f"Bearer {api_key}":
+        presented = request.headers.get("authorization", "")
+        if "key_prefix_only" in breaks and presented[:23] == f"Bearer {api_key}"[:23]:
+            presented = f"Bearer {api_key}"
+        if presented != f"Bearer {api_key}":
             return _error(401, "UNAUTHORIZED", "You are not authorised to perform this action")
         try:
             body = json.loads(await request.body())
@@ -278,9 +329,13 @@ def create_app(
         if "lowercase_country_ok" in breaks and isinstance(billing, dict) and isinstance(billing.get("country"), str):
             billing["country"] = billing["country"].upper()
         why = _schema_problem(body, version, breaks)
+        if why is not None and "schema_error_business_code" in breaks:
+            return _error(422, "UNSUPPORTED_COUNTRY", f"Country not supported: {why}")
         if why is not None:
             return _error(422, INVALID, f"Your request body is invalid: {why}")
         problem = _prose_problem(body, version, breaks) or shop.refusal(body)
+        if problem is not None and "unknown_customer_404" in breaks and problem[1] == "Customer not found":
+            return _error(404, *problem)
         if problem is not None:
             return _error(422, *problem)
         return answer(_success(body, shop, version, breaks))
@@ -299,7 +354,10 @@ def _success(body: dict[str, Any], shop: _Shop, version: str, breaks: frozenset[
     customer = body["customer"]
     if "customer_id" in customer:
         known = shop.customers[customer["customer_id"]]
-        out_customer = {"customer_id": known["id"], "email": known["email"], "name": known.get("name") or ""}
+        name = known.get("name") or ""
+        if "request_name_for_existing_customer" in breaks:
+            name = customer.get("name") or known["email"].split("@")[0]
+        out_customer = {"customer_id": known["id"], "email": known["email"], "name": name}
     else:
         out_customer = {
             "customer_id": f"cus_{uuid.uuid4().hex[:16]}",
@@ -307,15 +365,23 @@ def _success(body: dict[str, Any], shop: _Shop, version: str, breaks: frozenset[
             "name": customer.get("name") or customer["email"].split("@")[0],
             "phone_number": customer.get("phone_number"),
         }
+    if "names_truncated" in breaks:
+        out_customer["name"] = out_customer["name"][:32]
+    metadata = body.get("metadata") or {}
+    if "metadata_leaks" in breaks:
+        shop.seen_metadata.update(metadata)
+        metadata = dict(shop.seen_metadata)
     payment_id = f"pay_{uuid.uuid4().hex}"
     out: dict[str, Any] = {
         "payment_id": payment_id,
         "total_amount": shop.total(body),
         "client_secret": f"{payment_id}_secret_{uuid.uuid4().hex[:8]}",
         "customer": out_customer,
-        "metadata": body.get("metadata") or {},
+        "metadata": metadata,
     }
     ids = [shop.discounts[c].get("id") or f"dsc_{uuid.uuid5(uuid.NAMESPACE_URL, c).hex[:12]}" for c in shop.codes(body)]
+    if not ids and "discount_id_without_code" in breaks:
+        out["discount_id"] = "dsc_campaign"
     if ids:
         out["discount_id"] = ids[-1] if "discount_id_not_first" in breaks else ids[0]
         if version != "1.86.0":

@@ -165,7 +165,7 @@ def business_problems(req: dict[str, Any], fx: Fixtures, *, least: int) -> list[
         if theme.get(key) is not None and not theme[key].lower().startswith("https://"):
             bad.append(f"{key} {theme[key]!r}")
     for key in ("return_url", "cancel_url"):
-        if req.get(key) is not None and not req[key].startswith("https://"):
+        if req.get(key) is not None and not req[key].lower().startswith(("https://", "http://")):  # "a valid URL"
             bad.append(f"{key} {req[key]!r}")
     return bad
 

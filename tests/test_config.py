@@ -193,9 +193,25 @@ def test_inferred_facts_can_be_overridden_in_pyproject(project: Path) -> None:
     assert config.contract.business_codes == frozenset({"OUT_OF_STOCK"})
 
 
+def test_the_pricing_and_business_code_facts_can_be_overridden_in_pyproject(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.dodo-contract.inferred]\ntax-ceiling = 1.5\nrounding-per-line = 0\ntax-ids-validated = false\n"
+        'expected-codes = {"business.unknown_customer" = "CUSTOMER_NOT_FOUND"}\n'
+    )
+    contract = resolve_config({}, env={}, cwd=project).contract
+    assert contract is not None
+    assert (contract.tax_ceiling, contract.rounding_per_line, contract.tax_ids_validated) == (1.5, 0, False)
+    assert contract.expected_code("business.unknown_customer") == "CUSTOMER_NOT_FOUND"
+    assert contract.expected_code("business.unknown_product") == "NOT_FOUND"  # merged with the defaults
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
+        ("tax-ceiling = 0.9", "tax_ceiling: must be within 1..10"),
+        ("rounding-per-line = -1", "rounding_per_line: must be an integer >= 0"),
+        ("tax-ids-validated = 'no'", "tax-ids-validated: must be true or false"),
+        ("expected-codes = ['NOT_FOUND']", "expected-codes: must be a table"),
         ("invalid-status = 400", "invalid_status (400) must be among documented_statuses"),
         ("business-status = 409", "business_status (409) must be among documented_statuses"),
         ("invalid-status = '422'", "invalid-status: must be an integer"),
@@ -301,3 +317,95 @@ def test_the_key_is_held_as_a_secret(project: Path) -> None:
     config = resolve_config({"api_key": KEY}, env={}, cwd=project)
     assert isinstance(config.api_key, Secret)
     assert KEY not in repr(config.api_key)
+
+
+# --- the spec version --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dodo_document(project: Path) -> Path:
+    from tests import _shared
+
+    target = project / "specs" / "dodo.json"
+    target.parent.mkdir()
+    target.write_bytes((_shared.SHARED / "dodo" / "openapi" / "dodo_openapi_v1.113.0.json").read_bytes())
+    return target
+
+
+def test_spec_version_from_every_layer_and_the_default_is_not_a_choice(project: Path) -> None:
+    default = resolve_config({}, env={}, cwd=project)
+    assert (default.spec_version, default.spec_chosen, default.spec().version) == (None, False, "1.113.0")
+    _pyproject(project, 'spec-version = "1.86.0"')
+    assert resolve_config({}, env={}, cwd=project).spec().version == "1.86.0"
+    assert resolve_config({}, env={}, ini={"spec_version": "1.113.0"}, cwd=project).spec_version == "1.113.0"
+    env = {"DODO_CONTRACT_SPEC_VERSION": "v1.86.0"}
+    from_env = resolve_config({}, env=env, ini={"spec_version": "1.113.0"}, cwd=project)
+    assert (from_env.spec_version, from_env.source("spec_version")) == ("1.86.0", "env DODO_CONTRACT_SPEC_VERSION")
+    chosen = resolve_config({"spec_version": "latest"}, env=env, cwd=project)
+    assert (chosen.spec_version, chosen.spec_chosen, chosen.spec().version) == ("latest", True, "1.113.0")
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "ini", "where"),
+    [
+        ({"spec_version": "1.2.3"}, {}, {}, "--spec-version"),
+        ({}, {"DODO_CONTRACT_SPEC_VERSION": "1.2.3"}, {}, "env DODO_CONTRACT_SPEC_VERSION"),
+        ({}, {}, {"spec_version": "1.2.3"}, "ini 'spec_version'"),
+    ],
+)
+def test_an_unknown_version_names_the_option_its_source_and_the_bundled_versions(
+    project: Path, flags: dict[str, str], env: dict[str, str], ini: dict[str, str], where: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_config(flags, env=env, ini=ini, cwd=project)
+    message = str(caught.value)
+    assert message.startswith(f"{where}: unknown spec version '1.2.3'")
+    assert "1.86.0, 1.113.0" in message
+
+
+def test_an_unknown_version_in_pyproject_names_the_file_and_key(project: Path) -> None:
+    _pyproject(project, 'spec-version = "2.0.0"')
+    with pytest.raises(ConfigError, match=r"pyproject\.toml \[tool\.dodo-contract\] spec-version: unknown spec"):
+        resolve_config({}, env={}, cwd=project)
+
+
+def test_openapi_from_pyproject_is_relative_to_it_and_loaded_while_resolving(
+    project: Path, dodo_document: Path
+) -> None:
+    _pyproject(project, 'openapi = "specs/dodo.json"')
+    nested = project / "deep"
+    nested.mkdir()
+    config = resolve_config({}, env={}, cwd=nested)
+    assert config.openapi == dodo_document.resolve()
+    assert config.spec_chosen
+    contract = config.spec()
+    assert not contract.bundled
+    assert contract.version == "1.113.0"
+    assert contract.source.file == "dodo.json"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (None, "does not exist"),
+        ("{not json", "dodo.json"),
+        ('{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}', "POST /payments"),
+    ],
+    ids=["missing", "not-json", "no-operation"],
+)
+def test_a_bad_openapi_document_stops_resolution_with_its_source(
+    project: Path, content: str | None, fragment: str
+) -> None:
+    if content is not None:
+        (project / "dodo.json").write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        resolve_config({"openapi": "dodo.json"}, env={}, cwd=project)
+    assert str(caught.value).startswith("--openapi: ")
+    assert fragment in str(caught.value)
+
+
+def test_spec_version_and_openapi_together_are_refused(project: Path, dodo_document: Path) -> None:
+    with pytest.raises(ConfigError, match="not both") as caught:
+        resolve_config({"spec_version": "1.86.0"}, env={"DODO_CONTRACT_OPENAPI": str(dodo_document)}, cwd=project)
+    assert "--spec-version" in str(caught.value)
+    assert "env DODO_CONTRACT_OPENAPI" in str(caught.value)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from dodo_contract.contract.fixtures import default_fixtures, load_fixtures
+from dodo_contract.contract.settings import ContractSettings
 from dodo_contract.contract.versions import BUNDLED
 from dodo_contract.engine._plan import plan_cases
 from dodo_contract.generation.strategies import boundary_cases, invalid_cases
@@ -134,8 +135,12 @@ def test_boundary_cases_sit_on_the_inside_of_each_bound() -> None:
     assert [len(v) for v in found["boundary: metadata.value.maxLength"][0]["metadata"].values()] == [500]
     assert found["boundary: product_cart.items.amount.maximum"][0]["product_cart"][0]["amount"] == 2**31 - 1
     assert [i["quantity"] for i in found["boundary: product_cart.items.quantity.minimum"][0]["product_cart"]] == [1, 0]
-    # Not business-valid with the default catalog: a total above int32, or 20 codes from a catalog of 3.
-    assert "boundary: product_cart.items.quantity.maximum" not in found
+    # No product at a unit price of 1: the largest quantity whose total, with room for tax, still fits int32.
+    (large,) = found["boundary: product_cart.items.quantity.maximum"]
+    line = large["product_cart"][0]
+    price = next(p.price for p in default_fixtures().products if p.id == line["product_id"])
+    assert line["quantity"] > 10**5 and price * line["quantity"] * ContractSettings().tax_ceiling <= 2**31 - 1
+    # Not business-valid with the default catalog: 20 codes from a catalog of 4.
     assert "boundary: discount_codes.maxItems" not in found
     assert not any("discount_codes" in n or "phone" in n for n, _ in boundary_cases(spec_version="1.86.0"))
 
@@ -158,3 +163,42 @@ def test_the_engine_sends_the_boundary_cases_as_valid_requests() -> None:
     valid = plan_cases(fx, seed=0, max_examples=5, per_rule=2).valid
     payloads = [case.payload for case in valid]
     assert all(payload in payloads for _, payload in boundary_cases(fx))
+
+
+@pytest.mark.parametrize("version", BUNDLED)
+def test_every_nullable_field_is_sent_as_null_one_at_a_time(version: str) -> None:
+    from dodo_contract.contract.versions import get_contract
+    from dodo_contract.generation.strategies import null_cases
+
+    schema = get_contract(version).schema("request")
+    top = {k for k, v in schema["properties"].items() if "null" in (v.get("type") or [])}
+    found = {}
+    for name, payload in null_cases(spec_version=version):
+        assert validate_request(payload, spec_version=version).ok, name
+        nulls = (
+            [k for k, v in payload.items() if v is None]
+            + [f"{k}/{sub}" for k, v in payload.items() if isinstance(v, dict) for sub, x in v.items() if x is None]
+            + [f"product_cart/0/{k}" for k, x in payload["product_cart"][0].items() if x is None]
+        )
+        assert len(nulls) == 1, (name, nulls)  # one at a time
+        found[nulls[0]] = payload
+    assert top <= set(found)  # every top-level nullable field of this version's schema
+    assert {
+        "billing/city",
+        "billing/zipcode",
+        "customer/name",
+        "customer/phone_number",
+        "product_cart/0/amount",
+    } <= set(found)
+    assert ("discount_codes" in found) == (version != "1.86.0")  # read from the version, not hand-listed
+
+
+def test_the_plan_sends_the_null_cases_and_the_inputs_real_traffic_has() -> None:
+    plan = plan_cases(default_fixtures(), seed=1, max_examples=1, per_rule=2)
+    labels = [c.label for c in plan.valid]
+    assert sum(label.startswith("null: /") for label in labels) >= 15
+    bodies = [c.payload for c in plan.valid]
+    emails = [b["customer"].get("email", "") for b in bodies]
+    assert any(e != e.lower() for e in emails) and any("+" in e for e in emails)
+    assert any(len(b["customer"].get("name") or "") >= 100 for b in bodies)
+    assert any(str(b.get("return_url", "")).startswith("http://") for b in bodies)

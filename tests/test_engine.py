@@ -15,7 +15,7 @@ from dodo_contract import ConfigError
 from dodo_contract.checks.core import CHECKS
 from dodo_contract.contract.fixtures import default_fixtures, load_fixtures
 from dodo_contract.contract.schemas import payment_method_types
-from dodo_contract.engine._plan import business_requests, shrink_candidates
+from dodo_contract.engine._plan import CURRENCY_SAMPLE, business_requests, shrink_candidates
 from dodo_contract.engine._transport import curl_command, retry_after_seconds
 from dodo_contract.engine.engine import check_implementation
 from dodo_contract.generation.strategies import INVALID_REQUEST_RULES, canonical_requests
@@ -33,6 +33,7 @@ BUSINESS_RULES = (  # every business case the bundled catalog makes checkable
     "business.foreign_payment_method",
     "business.unsupported_country",
     "business.unsupported_currency",
+    "business.unknown_tax_id",
     "business.no_eligible_payment_method",
 )
 Scope = MutableMapping[str, Any]
@@ -53,12 +54,14 @@ def test_faithful_mock_passes_with_full_rule_coverage() -> None:
     assert stats["rule_coverage"]["missing"] == []
     assert set(stats["rule_coverage"]["covered"]) == set(INVALID_REQUEST_RULES) | set(BUSINESS_RULES)
     assert all(stats["cases_per_rule"][rule] >= 1 for rule in (*INVALID_REQUEST_RULES, *BUSINESS_RULES))
-    assert stats["requests_per_phase"]["business"] == len(BUSINESS_RULES)
-    assert stats["cases_per_check"]["business_rules_enforced"] == len(BUSINESS_RULES)
+    # Every unsupported country of the catalog (2) and CURRENCY_SAMPLE unsupported currencies: one case each.
+    business = len(BUSINESS_RULES) + len(default_fixtures().unsupported_countries) - 1 + CURRENCY_SAMPLE - 1
+    assert stats["requests_per_phase"]["business"] == business
+    assert stats["cases_per_check"]["business_rules_enforced"] == business
     assert stats["requests"] == sum(stats["status_counts"].values())
-    assert stats["requests_per_phase"]["auth"] == 2
+    assert stats["requests_per_phase"]["auth"] == 5  # no key, a wrong key, three near misses of the real one
     assert set(stats["latency_ms"]) == {"p50", "p99", "max"}
-    assert stats["cases_per_check"]["auth_required"] == 2
+    assert stats["cases_per_check"]["auth_required"] == 5
 
 
 @pytest.mark.parametrize(
@@ -335,7 +338,9 @@ def test_business_requests_break_one_rule_each_and_stay_schema_valid() -> None:
     method_case = cases["business.foreign_payment_method"][2]
     owner = fx.customer(method_case["customer"]["customer_id"])
     assert owner is not None and method_case["payment_method_id"] not in owner.payment_method_ids
-    assert not any("tax_id" in request for _p, _l, request in cases.values())
+    # An unknown tax id shaped like the declared ones (the same prefix and length), never one of them.
+    tax_id = cases["business.unknown_tax_id"][2]["tax_id"]
+    assert tax_id not in fx.tax_ids and (tax_id[:2], len(tax_id)) == (fx.tax_ids[0][:2], len(fx.tax_ids[0]))
 
 
 def test_business_requests_are_deterministic_per_seed() -> None:

@@ -50,6 +50,10 @@ CHECKS = frozenset(
         "latency_budget",
         "response_received",
         "business_rules_enforced",
+        "response_json_strict",
+        "error_code_matches_cause",
+        "total_amount_plausible",
+        "pricing_relations_hold",
     }
 )
 
@@ -139,6 +143,10 @@ def _codes_of(*requests: dict[str, Any]) -> Callable[[Any], list[tuple[int, Any]
     return lambda app: [(r.status_code, r.json().get("code")) for r in (one(app, req) for req in requests)]
 
 
+def TOTAL(body: dict[str, Any]) -> Any:
+    return body["total_amount"]
+
+
 NOT_UTF_ASCII = with_(customer={"email": "zoë@example.com", "name": "Zoë"})
 LINK = with_(payment_link=True)
 # name -> (probe, what the faulty mock must show); the faithful mock must show something else.
@@ -201,7 +209,10 @@ PROBES: dict[str, tuple[Callable[[Any], Any], Any]] = {
     ),
     "no_payment_link": (field(lambda b: "payment_link" in b, LINK), False),
     "expires_on_in_past": (field(_expires_in_future, LINK), False),
-    "discount_ignored": (field(lambda b: "discount_id" in b, with_(discount_code="SAVE10")), False),
+    "discount_ignored": (
+        field(lambda b: {"discount_id", "discount_ids"} & set(b), with_(discount_code="SAVE10")),
+        set(),
+    ),
     "duplicate_payment_id": (lambda app: len({r.json()["payment_id"] for r in send(app, [(BASE, AUTH)] * 3)}), 1),
     "auth_ignored": (status(headers={}), 200),
     "auth_wrong_status_403": (
@@ -225,6 +236,79 @@ PROBES: dict[str, tuple[Callable[[Any], Any], Any]] = {
         _codes_of(UNKNOWN_PRODUCT, UNKNOWN_CODE),
         [(404, "NOT_FOUND"), (422, "INVALID_DISCOUNT_CODE")],
     ),
+    # 1.113.0's rules (the mock's default version, the latest)
+    "accept_21_discount_codes": (status(with_(discount_codes=["SAVE10"] * 21)), 200),
+    "accept_discount_code_with_codes": (status(with_(discount_code="SAVE10", discount_codes=["FREE"])), 200),
+    "ignore_require_phone_number": (status(with_(require_phone_number=True)), 200),
+    "refuse_numeric_metadata": (
+        _codes_of(with_(metadata={"n": 5}), with_(metadata={"s": "5"})),
+        [(422, "INVALID_REQUEST_BODY"), (200, None)],
+    ),
+    "refuse_satispay": (
+        _codes_of(
+            with_(allowed_payment_method_types=["credit", "satispay"]), with_(allowed_payment_method_types=["credit"])
+        ),
+        [(422, "INVALID_REQUEST_BODY"), (200, None)],
+    ),
+    "discount_id_not_first": (
+        field(lambda b: (b["discount_id"], b["discount_ids"]), with_(discount_codes=["SAVE10", "FREE"])),
+        ("dsc_free", ["dsc_save10", "dsc_free"]),
+    ),
+    # issue 10: the meaning of a well-shaped answer (BASE is 2 x prod_basic at 1000)
+    "total_ignores_quantity": (field(TOTAL), 1000),
+    "discount_forgotten": (field(TOTAL, with_(discount_code="SAVE10")), 2000),
+    "pwyw_at_list_price": (
+        field(TOTAL, with_(product_cart=[{"product_id": "prod_tip", "quantity": 1, "amount": 500}])),
+        0,
+    ),
+    "minor_units_confused": (field(TOTAL), 20),
+    "discount_on_one_unit": (field(TOTAL, with_(discount_code="SAVE10")), 1900),
+    "handling_fee": (field(TOTAL), 2025),
+    "existing_customer_name_not_stored": (
+        field(lambda b: b["customer"]["name"], with_(customer={"customer_id": "cus_ada"})),
+        "ada",
+    ),
+    "names_truncated": (
+        field(lambda b: len(b["customer"]["name"]), with_(customer={"email": "l@example.com", "name": "é" * 80})),
+        50,
+    ),
+    "metadata_leaks_between_requests": (field(lambda b: b["metadata"]), {"order_id": "ord_from_an_earlier_request"}),
+    "discount_id_without_code": (field(lambda b: b.get("discount_id")), "dsc_default_campaign"),
+    "only_first_unsupported_country_blocked": (
+        _statuses_of(with_(billing={"country": "AI"}), with_(billing={"country": "KP"})),
+        [422, 200],
+    ),
+    "any_tax_id_accepted": (_statuses_of(with_(tax_id="DE000000000"), with_(tax_id="DE123456789")), [200, 200]),
+    "unknown_customer_wrong_code": (
+        _codes_of(with_(customer={"customer_id": "cus_nobody"}), UNKNOWN_PRODUCT),
+        [(422, "INVALID_REQUEST_PARAMETERS"), (422, "NOT_FOUND")],
+    ),
+    "schema_error_business_code": (
+        _codes_of(with_(billing={"country": "us"}), UNKNOWN_CODE),
+        [(422, "NOT_FOUND"), (422, "INVALID_DISCOUNT_CODE")],
+    ),
+    "auth_prefix_only": (
+        lambda app: [
+            status(headers={"Authorization": f"Bearer {k}"})(app) for k in (KEY[:-1] + "0", KEY[:12], "x" * 20)
+        ],
+        [200, 200, 401],
+    ),
+    "auth_case_insensitive": (
+        lambda app: [status(headers={"Authorization": f"Bearer {k}"})(app) for k in (KEY.swapcase(), KEY[:-1])],
+        [200, 401],
+    ),
+    "bom_before_body": (lambda app: one(app).content[:3], b"\xef\xbb\xbf"),
+    "trailing_data_after_body": (lambda app: one(app).content[-3:], b"\n{}"),
+    "duplicate_key_in_body": (lambda app: one(app).content.count(b'"total_amount"'), 2),
+}
+# Faults whose deviation needs a catalog entry the shared one lacks (which stays as old catalogs are).
+INCLUSIVE = {"products": [{"id": "prod_vat", "price": 1000, "currency": "EUR", "tax": "inclusive"}]}
+CATALOG_PROBES: dict[str, tuple[dict[str, Any], Callable[[Any], Any], Any]] = {
+    "tax_on_inclusive_prices": (
+        INCLUSIVE,
+        field(TOTAL, with_(product_cart=[{"product_id": "prod_vat", "quantity": 1}])),
+        1180,
+    ),
 }
 
 
@@ -243,7 +327,15 @@ def test_registry_is_well_formed() -> None:
 
 
 def test_every_fault_has_a_probe() -> None:
-    assert set(PROBES) | {"slow"} == set(FAULTS)
+    assert set(PROBES) | set(CATALOG_PROBES) | {"slow"} == set(FAULTS)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG_PROBES))
+def test_fault_changes_behaviour_with_its_catalog(name: str) -> None:
+    catalog, probe, expected = CATALOG_PROBES[name]
+    faithful = probe(create_app(fixtures=catalog, api_key=KEY, seed=1))
+    faulty = probe(create_app(fixtures=catalog, api_key=KEY, seed=1, fault=name))
+    assert (faulty, faithful != expected) == (expected, True)
 
 
 @pytest.mark.parametrize("name", sorted(PROBES))

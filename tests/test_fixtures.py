@@ -153,3 +153,71 @@ def test_line_total_and_discount_arithmetic() -> None:
     assert fx.line_total({"product_id": "nope", "quantity": 1}) is None
     assert fx.line_total("p") is None
     assert fx.discount("Q").apply(1001) == 751  # type: ignore[union-attr]
+
+
+# --- issue 10: what real catalogs hold (flat discounts, tax treatment, a minimum charge) ---------------------
+
+OLD_FILES = sorted((Path(__file__).parent / "cases" / "mock").glob("*catalog.*"))
+
+
+@pytest.mark.parametrize("path", [p for p in OLD_FILES if not p.name.startswith("bad_")], ids=lambda p: p.name)
+def test_old_fixtures_files_keep_working_with_the_defaults_of_the_new_fields(path: Path) -> None:
+    fx = load_fixtures(path)
+    assert all(p.tax == "unknown" for p in fx.products)
+    assert all(not d.flat for d in fx.discounts)
+    assert fx.minimum_charges == () and fx.minimum_charge("USD", 100) == 100
+    assert load_fixtures(fx.to_dict()).to_dict() == fx.to_dict()
+
+
+def test_flat_discounts_tax_treatments_and_minimum_charges_load_and_round_trip() -> None:
+    fx = load_fixtures(
+        {
+            "products": [
+                {"id": "a", "price": 1000, "tax": "Inclusive"},
+                {"id": "b", "price": 500, "currency": "JPY", "tax": "exclusive"},
+            ],
+            "discount_codes": [{"code": "FIVE", "amount": 500}, {"code": "TEN", "percentage": 10}, "PLAIN"],
+            "minimum_charge": {"usd": 50, "JPY": 100},
+        }
+    )
+    assert [p.tax for p in fx.products] == ["inclusive", "exclusive"]
+    five, ten, plain = fx.discounts
+    assert (five.flat, five.apply(2000), five.apply(300)) == (True, 1500, 0)
+    assert (ten.flat, ten.apply(2000)) == (False, 1800)
+    assert not plain.id_given and five.id_given is False
+    assert (fx.minimum_charge("USD", 1), fx.minimum_charge("JPY", 1), fx.minimum_charge("INR", 7)) == (50, 100, 7)
+    again = load_fixtures(fx.to_dict())
+    assert (again.products, again.discounts, again.minimum_charges) == (fx.products, fx.discounts, fx.minimum_charges)
+    one = load_fixtures({**MINIMAL, "minimum_charge": 75})
+    assert one.minimum_charge("EUR", 100) == 75 and one.to_dict()["minimum_charge"] == 75
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"products": [{"id": "a", "price": 1, "tax": "sometimes"}]}, "products[0].tax: must be one of"),
+        ({**MINIMAL, "discount_codes": [{"code": "X", "amount": 5, "percentage": 5}]}, "not both"),
+        ({**MINIMAL, "discount_codes": [{"code": "X", "amount": -5}]}, "discount_codes[0].amount"),
+        ({**MINIMAL, "discount_codes": [{"code": "X", "amount": 2.5}]}, "discount_codes[0].amount"),
+        ({**MINIMAL, "minimum_charge": -1}, "minimum_charge: must be an integer"),
+        ({**MINIMAL, "minimum_charge": {"XXX": 5}}, "'XXX' is not an ISO 4217 code"),
+        ({**MINIMAL, "minimum_charge": {"USD": "5"}}, "minimum_charge.USD"),
+    ],
+)
+def test_malformed_new_fields_are_errors_naming_the_entry(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_fixtures(data)
+
+
+def test_the_minimum_charge_of_the_catalog_excuses_a_refusal_below_it() -> None:
+    from dodo_contract.checks.core import CheckContext, Observation, fixture_request_succeeds
+
+    fx = load_fixtures({**MINIMAL, "minimum_charge": {"USD": 5000}})
+    refused = Observation(
+        kind="canonical",
+        request={"product_cart": [{"product_id": "prod_1", "quantity": 1}]},
+        status=422,
+        body={"code": "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT", "message": "too small"},
+    )
+    assert fixture_request_succeeds(refused, CheckContext(fx)) == []  # 1000 < the catalog's 5000
+    assert fixture_request_succeeds(refused, CheckContext(load_fixtures(MINIMAL))) != []  # 1000 >= the setting's 100

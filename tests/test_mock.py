@@ -287,7 +287,7 @@ def test_schema_violation_names_the_first_field_and_lists_every_violation(app: A
 @pytest.mark.parametrize(
     ("request_", "code"),
     [
-        (with_(product_cart=[]), "PRODUCT_CART_EMPTY"),
+        (with_(product_cart=[]), "PRODUCT_CART_EMTPY"),  # the docs: "the exact value the API returns"
         (with_(metadata={f"k{i}": "v" for i in range(51)}), "MAXIMUM_KEYS_REACHED"),
         (with_(payment_method_id="pm_ada_card"), "INVALID_REQUEST_PARAMETERS"),
         (with_(product_cart=[], billing={"country": "XX"}), "INVALID_REQUEST_BODY"),  # not the only violation

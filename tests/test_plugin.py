@@ -112,7 +112,8 @@ def test_faithful_implementation_passes_one_item_per_check(faithful: str, pytest
 def test_broken_implementation_fails_with_readable_violations(broken: str, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*_args(broken, pytester))
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1, passed=len(CHECKS) - 1)
+    # Every 200 breaks the schema, so max_failures stops the run before its last phase, the pricing pairs.
+    result.assert_outcomes(failed=1, skipped=1, passed=len(CHECKS) - 2)
     text = result.stdout.str()
     assert "dodo-contract::response_schema_conformance" in text
     assert '"client_secret" is a required property' in text
@@ -171,7 +172,7 @@ def test_xdist_runs_the_engine_once_and_writes_one_report(broken: str, pytester:
         result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-n", "2", "--dodo-concurrency=1"))
         sent = proxy.requests
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1, passed=len(CHECKS) - 1)
+    result.assert_outcomes(failed=1, skipped=1, passed=len(CHECKS) - 2)  # the pricing pairs: not reached
     report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
     assert report["stats"]["requests"] == sent  # one engine run, not one per worker
     assert [v["check"] for v in report["violations"]] == ["response_schema_conformance"]
@@ -196,7 +197,7 @@ def test_k_plans_and_sends_only_what_the_selected_checks_need(
         result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-k", "auth_required", *xdist))
         sent = proxy.requests
     assert result.parseoutcomes().get("passed") == 1 and result.ret == 0, result.stdout.str()
-    assert sent == 3  # the two auth probes and one canonical control, not the whole run
+    assert sent == 6  # the five auth probes and one canonical control, not the whole run
     report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
     assert report["checks"] == ["auth_required"]
 
@@ -214,3 +215,43 @@ def test_an_incomplete_run_errors_every_item_with_the_reason(
     assert "passed" not in outcomes
     assert outcomes.get("errors", 0) == len(CHECKS)
     result.stdout.fnmatch_lines(["*dodo-contract did not finish checking*", "*stopped early (time budget)*"])
+
+
+# --- the spec version ----------------------------------------------------------------------------------------------
+
+
+def test_an_unknown_spec_version_is_a_usage_error_naming_the_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--dodo-base-url=http://127.0.0.1:9", "--dodo-spec-version=1.2.3")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "--dodo-spec-version: unknown spec version '1.2.3'; bundled: 1.86.0, 1.113.0" in err
+    assert "Traceback" not in err
+
+
+def test_the_ini_spec_version_judges_an_old_server_by_its_version(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DODO_API_KEY", KEY)
+    with serve_mock(api_key=KEY, seed=2, spec_version="1.86.0") as server:
+        pytester.makeini(f"[pytest]\ndodo_base_url = {server.url}\ndodo_spec_version = 1.86.0\n")
+        result = pytester.runpytest_subprocess("--dodo-seed=5", "--dodo-max-examples=8", "-p", "no:randomly")
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.fnmatch_lines(["*spec 1.86.0*"])
+        pytester.makeini(f"[pytest]\ndodo_base_url = {server.url}\n")  # the default, 1.113.0: a hint
+        result = pytester.runpytest_subprocess("--dodo-seed=5", "--dodo-max-examples=30", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*hint: every violation concerns a rule that differs*--dodo-spec-version 1.86.0*"])
+    assert KEY not in result.stdout.str() + result.stderr.str()
+
+
+def test_dodo_validator_judges_by_the_sessions_version(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_numeric_metadata(dodo_validator):
+            payload = {"product_cart": [{"product_id": "p", "quantity": 1}], "customer": {"email": "a@example.com"},
+                       "billing": {"country": "US"}, "metadata": {"n": 5}}
+            assert dodo_validator.request(payload).ok is EXPECTED
+        """.replace("EXPECTED", "False")
+    )
+    assert pytester.runpytest_subprocess("--dodo-spec-version=1.86.0", "-p", "no:randomly").ret == 0
+    assert pytester.runpytest_subprocess("-p", "no:randomly").ret == 1  # the latest allows numbers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -20,6 +21,7 @@ from dodo_contract.reports.report import (
     format_summary,
     load_report,
     render_html,
+    render_json,
     render_junit,
     render_markdown,
     report_data,
@@ -322,7 +324,7 @@ def _html_text(page: str) -> str:
 
 def test_every_format_separates_the_summary_fields() -> None:
     data = report_data(failed_run())
-    fields = ["target http://127.0.0.1:1", "seed 7", "12 requests in 0.8 s"]
+    fields = ["target http://127.0.0.1:1", "spec 1.113.0", "seed 7", "12 requests in 0.8 s"]
     assert "  ·  ".join(fields) in format_summary(data)
     assert "- " + " · ".join(fields) + "\n" in render_markdown(data)
     assert " · ".join(fields) in _html_text(render_html(data))
@@ -424,3 +426,22 @@ def test_renderers_survive_a_status_and_a_verdict_they_do_not_know() -> None:
     page = render_html(data)
     assert "flaky" in page
     assert 'fill="#2da44e"><title>auth_required' not in page  # not drawn as a green bar
+
+
+def test_the_spec_version_judged_by_and_the_hint_are_in_every_format() -> None:
+    source = {"file": "dodo_v1.120.json", "sha256": "ab" * 32, "date": "", "origin": "user document", "notes": ""}
+    spec = {"version": "1.120.0", "latest": False, "bundled": False, "source": source}
+    hint = "every violation concerns a rule that differs between 1.86.0 and 1.113.0: run with --spec-version 1.86.0"
+    run = dataclasses.replace(failed_run(), spec_version="1.120.0", spec=spec, spec_hint=hint)
+    data = report_data(run)
+    assert json.loads(render_json(data))["spec_version"] == "1.120.0"
+    assert json.loads(render_json(data))["spec"]["source"]["file"] == "dodo_v1.120.json"
+    assert json.loads(render_json(data))["spec_hint"] == hint
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(render_junit(data)).iter("property")}
+    assert props["spec_version"] == "1.120.0"
+    for text in (format_summary(data), render_markdown(data), _html_text(render_html(data))):
+        assert "spec 1.120.0 (from dodo_v1.120.json)" in text
+        assert f"hint: {hint}" in " ".join(text.split())
+    bundled = report_data(dataclasses.replace(failed_run(), spec_version="1.86.0"))
+    assert bundled["spec_version"] == "1.86.0"
+    assert "spec 1.86.0  ·  seed" in format_summary(bundled)

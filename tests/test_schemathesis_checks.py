@@ -160,6 +160,17 @@ def test_bad_environment_fails_when_the_hooks_load(sc: ModuleType, tmp_path: Pat
     assert sc._context_from_env({sc.LATENCY_ENV: "250"}).latency_budget_ms == 250.0
 
 
+def test_the_spec_version_comes_from_the_environment(sc: ModuleType, tmp_path: Path) -> None:
+    assert sc._context_from_env({}).contract.version == "1.113.0"
+    old = sc._context_from_env({sc.SPEC_VERSION_ENV: "1.86.0"})
+    assert old.contract.version == "1.86.0"
+    assert "DISCOUNT_NOT_YET_ACTIVE" not in old.settings.documented_codes  # the version's codes
+    with pytest.raises(ConfigError, match=r"env DODO_CONTRACT_SPEC_VERSION: unknown spec version '7'"):
+        sc._context_from_env({sc.SPEC_VERSION_ENV: "7"})
+    with pytest.raises(ConfigError, match="not both"):
+        sc._context_from_env({sc.SPEC_VERSION_ENV: "1.86.0", sc.OPENAPI_ENV: str(tmp_path / "x.json")})
+
+
 def test_importing_the_package_does_not_load_it() -> None:
     code = "import sys, dodo_contract; print('dodo_contract.frontends.schemathesis_checks' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
@@ -195,3 +206,12 @@ def test_schemathesis_run_catches_a_fault_with_our_check(fault: str, check: str,
     assert done.returncode != 0, done.stdout[-3000:]
     assert check in done.stdout
     assert KEY not in done.stdout + done.stderr
+
+
+def test_a_200_is_read_strictly_as_the_engine_reads_it(sc: ModuleType) -> None:
+    answer = json.dumps({"payment_id": "p", "total_amount": 1000}).encode()
+    assert _run(sc, "response_json_strict", _exchange(VALID, 200, answer)) is None
+    message = _run(sc, "response_json_strict", _exchange(VALID, 200, b"\xef\xbb\xbf" + answer))
+    assert message is not None and "response.json.bom" in message
+    message = _run(sc, "response_json_strict", _exchange(VALID, 200, b'{"total_amount":0,' + answer[1:]))
+    assert message is not None and "response.json.duplicate_key" in message

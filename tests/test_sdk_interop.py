@@ -1,5 +1,8 @@
 """The official SDK (``dodopayments`` 1.123.0, strict response validation) against the mock over loopback.
 
+Against the mock of each bundled spec version (every test runs for both), and the 1.113.0 answers the 1.86.0
+mock never gives (numeric metadata, stacked ``discount_ids``).
+
 The SDK's own example payloads are sent unchanged where the contract allows: ``return_url: "return_url"``
 (requests 02 and 03) is not an absolute URL, so the mock answers 422 for them as published, and 200 once
 the URL is replaced by an https one. ``tests/cases/mock/sdk_catalog.json`` knows every id they use.
@@ -19,6 +22,7 @@ dodopayments = pytest.importorskip("dodopayments")
 
 from dodopayments.types import PaymentCreateResponse  # noqa: E402
 
+from dodo_contract.contract.versions import BUNDLED  # noqa: E402
 from dodo_contract.mock.app import MockServer, serve_mock  # noqa: E402
 
 KEY = "sk_test_sdk_interop_0123456789"
@@ -31,9 +35,10 @@ def example(name: str, **changes: Any) -> dict[str, Any]:
     return {**payload, **changes}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with serve_mock(fixtures=CASES / "sdk_catalog.json", api_key=KEY, seed=11) as running:
+@pytest.fixture(scope="module", params=BUNDLED)
+def server(request: pytest.FixtureRequest) -> Iterator[MockServer]:
+    catalog = CASES / "sdk_catalog.json"
+    with serve_mock(fixtures=catalog, api_key=KEY, seed=11, spec_version=request.param) as running:
         yield running
 
 
@@ -96,7 +101,7 @@ def test_new_customer_with_pay_what_you_want(client: Any) -> None:
 @pytest.mark.parametrize(
     ("changes", "code"),
     [
-        ({"product_cart": []}, "PRODUCT_CART_EMPTY"),
+        ({"product_cart": []}, "PRODUCT_CART_EMTPY"),
         ({"billing": {"country": "af"}}, "INVALID_REQUEST_BODY"),
         ({"product_cart": [{"product_id": "product_id", "quantity": -1}]}, "INVALID_REQUEST_BODY"),
         ({"product_cart": [{"product_id": "tip", "quantity": 1}]}, "PAY_AS_YOU_WANT_AMOUNT_REQUIRED"),
@@ -119,3 +124,36 @@ def test_wrong_key_raises_authentication_error(server: MockServer) -> None:
         sdk.payments.create(**example("sdk_request_01_minimal.json"))
     assert caught.value.status_code == 401
     assert caught.value.body["code"] == "UNAUTHORIZED"
+
+
+def test_a_1_113_0_answer_with_numeric_metadata_and_stacked_discount_ids_parses(
+    client: Any, server: MockServer
+) -> None:
+    metadata = {"count": 5, "ratio": 1.5, "gift": True, "note": "n"}
+    sent = example("sdk_request_01_minimal.json", metadata=metadata, discount_codes=["SPRING", "discount_code"])
+    sent["product_cart"] = [{"product_id": "product_id", "quantity": 2}]
+    if server.spec_version == "1.86.0":
+        with pytest.raises(dodopayments.UnprocessableEntityError) as caught:  # metadata values are strings there
+            client.payments.create(**sent)
+        assert caught.value.body["code"] == "INVALID_REQUEST_BODY"
+        return
+    raw = client.payments.with_raw_response.create(**sent)
+    wire = json.loads(raw.text())["metadata"]
+    assert [type(wire[k]) for k in metadata] == [int, float, bool, str]  # on the wire, the types as sent
+    payment = raw.parse()
+    assert isinstance(payment, PaymentCreateResponse)
+    assert payment.metadata == metadata  # the SDK reads 5 as 5.0 (Union[str, float, bool]); equal all the same
+    assert payment.discount_ids == ["dsc_spring", "dsc_sdk"]
+    assert payment.discount_id == "dsc_spring"  # the first applied
+    assert payment.total_amount == (3000 - 3000 * 50 // 100) - (3000 - 3000 * 50 // 100) * 20 // 100
+
+
+def test_the_1_86_0_mock_ignores_discount_codes_the_sdk_sends(client: Any, server: MockServer) -> None:
+    sent = example("sdk_request_01_minimal.json", discount_codes=["SPRING"])
+    sent["product_cart"] = [{"product_id": "product_id", "quantity": 2}]
+    payment = client.payments.create(**sent)
+    assert isinstance(payment, PaymentCreateResponse)
+    if server.spec_version == "1.86.0":
+        assert (payment.discount_id, payment.discount_ids, payment.total_amount) == (None, None, 3000)
+    else:
+        assert (payment.discount_id, payment.discount_ids, payment.total_amount) == ("dsc_spring", ["dsc_spring"], 1500)

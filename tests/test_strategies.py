@@ -127,7 +127,7 @@ def business_problems(req: dict[str, Any], fx: Fixtures) -> list[str]:
     if req.get("require_phone_number") is True and not isinstance(customer.get("phone_number"), str):
         bad.append("require_phone_number without a phone (ambiguous even with a stored customer)")
     url = req.get("return_url")
-    if url is not None and (not url.startswith("https://") or re.search(r"\s", url)):
+    if url is not None and (not url.startswith(("https://", "http://")) or re.search(r"\s", url)):
         bad.append(f"return_url {url!r}")
     if req.get("short_link") is True and req.get("payment_link") is not True:
         bad.append("short_link without payment_link")

@@ -11,7 +11,8 @@ otherwise pass without ever having been seen to work. Two rules catch that, repo
   customer form: new customer, existing ``customer_id``, ``customer_id`` with ``email``) sent at least
   ``settings.class_min_cases`` times gets at least one 200.
 
-Only 200s and business refusals (``business_status`` with a business code) count: any other answer (no answer,
+Only 200s and business refusals (``business_status`` with a business code, or a code answered with the status
+the docs give it, such as 503 ``DISCOUNT_CONCURRENT_REDEMPTION``) count: any other answer (no answer,
 5xx, a schema error) is already a finding of the per-request checks, and one cause is one finding. A
 ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT`` refusal of a cart the fixtures price below the minimum charge is a
 legitimate refusal and does not count either.
@@ -25,7 +26,7 @@ from typing import Any
 
 from ..contract.fixtures import Fixtures
 from ..errors import Violation
-from ._observation import CheckContext, Observation, _catalog_total, _code, _v
+from ._observation import CheckContext, Observation, _below_minimum, _code, _documented_refusal, _v
 
 __all__ = [
     "RUN_CHECKS",
@@ -51,9 +52,10 @@ def _judged(observations: Sequence[Observation], ctx: CheckContext) -> list[tupl
         if obs.kind not in ("valid", "canonical"):
             continue
         code = _code(obs)
-        if obs.status != 200 and (obs.status != settings.business_status or code not in refusal_codes):
+        refused = (obs.status == settings.business_status and code in refusal_codes) or _documented_refusal(obs, ctx)
+        if obs.status != 200 and not refused:
             continue  # not a refusal valid_request_accepted tolerates: it is that check's finding already
-        if code == _EXCUSED and _catalog_total(obs.request, ctx) < settings.minimum_charge:
+        if code == _EXCUSED and _below_minimum(obs.request, ctx):
             continue
         out.append((index, obs))
     return out

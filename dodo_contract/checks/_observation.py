@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 from ..contract.fixtures import Fixtures
 from ..contract.settings import ContractSettings
+from ..contract.versions import Contract, get_contract
 from ..errors import Violation
 
-Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business"]
+Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing"]
 
 
 class _NotJson:
@@ -30,7 +31,8 @@ class Observation:
     then ``timeout``, ``connection`` or ``protocol`` and ``error`` says why. ``rule``/``pointer``/``label``
     describe what an ``invalid`` or ``auth`` request broke, ``reason`` what the validator says about it.
     ``received_at`` is the epoch time of the answer; ``truncated`` says the body went over the transport's cap
-    and only its beginning was read.
+    and only its beginning was read. ``json_defects`` lists what a strict JSON parser refuses in the body but a
+    lenient one forgives, as (defect, pointer) pairs: ``bom``, ``trailing_data``, ``duplicate_key``.
     """
 
     kind: Kind
@@ -47,17 +49,27 @@ class Observation:
     received_at: float = 0.0
     reason: str = ""
     truncated: bool = False
+    json_defects: tuple[tuple[str, str], ...] = ()
+    pair: str = ""  # a pricing pair's name, judged with its other request (``role``: "base" or "variant")
+    role: str = ""
 
 
 @dataclass(slots=True)
 class CheckContext:
-    """What the checks judge against: fixtures, settings, the latency budget, and run-wide state."""
+    """What the checks judge against: fixtures, settings, the latency budget, run-wide state, and the contract.
+
+    ``contract`` is the spec version every body is validated with (default: the latest); ``settings`` should carry
+    that version's code sets (``settings.for_contract(contract)``, as the engine does).
+    """
 
     fixtures: Fixtures
     settings: ContractSettings = field(default_factory=ContractSettings)
     latency_budget_ms: float = 2000.0
     payment_ids: dict[str, int] = field(default_factory=dict)  # payment_id -> how many times seen
     new_customers: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # email -> first (name, phone) sent
+    pricing: dict[str, Any] = field(default_factory=dict)  # pair id -> the first answer of a pricing pair
+    notes: dict[str, list[str]] = field(default_factory=dict)  # what a check could not judge, and why (reports)
+    contract: Contract = field(default_factory=get_contract)  # the version judged by
 
 
 CheckFn = Callable[[Observation, CheckContext], list[Violation]]
@@ -80,6 +92,24 @@ def _error_statuses(ctx: CheckContext) -> frozenset[int]:
     return frozenset({s.invalid_status, s.business_status, s.auth_status}) - {200}
 
 
+def _documented_refusal(obs: Observation, ctx: CheckContext) -> bool:
+    """True for an error answer whose status is the one the docs state for its code (503 for
+    ``DISCOUNT_CONCURRENT_REDEMPTION``: a transient refusal, safe to retry), not a server fault."""
+    code = _code(obs)
+    return (
+        obs.status is not None
+        and obs.status != 200
+        and code is not None
+        and code in ctx.settings.documented_codes
+        and ctx.contract.codes.status_of(code) == obs.status
+        and code not in _FAULT_CODES
+    )
+
+
+# Codes whose documented status is itself a fault (HTTP 500): documenting a crash does not excuse it.
+_FAULT_CODES = frozenset({"INTERNAL_SERVER_ERROR"})
+
+
 def _documented(ctx: CheckContext) -> str:
     return ", ".join(str(s) for s in sorted(ctx.settings.documented_statuses))
 
@@ -88,6 +118,23 @@ def _catalog_total(request: Any, ctx: CheckContext) -> int:
     cart = request.get("product_cart") if isinstance(request, dict) else None
     lines = [ctx.fixtures.line_total(item) for item in (cart if isinstance(cart, list) else [])]
     return 2**31 if None in lines else sum(t for t in lines if t is not None)  # not a catalog cart: nothing to excuse
+
+
+def _discount_codes(request: Any) -> list[str]:
+    """Return the discount codes a request applies: ``discount_code``, and the stacked ``discount_codes`` (1.113.0)."""
+    if not isinstance(request, dict):
+        return []
+    single, stacked = request.get("discount_code"), request.get("discount_codes")
+    codes = [single] if isinstance(single, str) else []
+    codes += [c for c in stacked if isinstance(c, str)] if isinstance(stacked, list) else []
+    return codes
+
+
+def _below_minimum(request: Any, ctx: CheckContext) -> bool:
+    """True when the fixtures price a cart below the minimum charge (the catalog's, else the setting's)."""
+    cart = request.get("product_cart") if isinstance(request, dict) else None
+    minimum = ctx.fixtures.minimum_charge(ctx.fixtures.cart_currency(cart), ctx.settings.minimum_charge)
+    return _catalog_total(request, ctx) < minimum
 
 
 def _code_suffix(obs: Observation) -> str:

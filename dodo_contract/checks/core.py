@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..contract.codes import EMPTY_CART_CODES
 from ..contract.fixtures import Fixtures
 from ..errors import Violation
 from ..validation.validator import validate_error, validate_response
+from ._codes import error_code_matches_cause
 from ._floor import RUN_CHECK_OWNER, RUN_CHECKS, RunCheckFn, refused_example
 from ._observation import (
     NOT_JSON,
@@ -27,19 +29,24 @@ from ._observation import (
     CheckFn,
     Kind,
     Observation,
-    _catalog_total,
+    _below_minimum,
     _code,
     _code_suffix,
+    _discount_codes,
     _documented,
+    _documented_refusal,
     _error_statuses,
     _v,
 )
+from ._pricing import PAIR_RULES, pricing_bounds, pricing_relations_hold, total_amount_plausible
 from ._reflection import discount_applied, payment_id_unique, payment_link_present, request_values_reflected
+from ._strict_json import response_json_strict
 
 __all__ = [
     "APPLIES_TO",
     "CHECKS",
     "NOT_JSON",
+    "PAIR_RULES",
     "RUN_CHECKS",
     "RUN_CHECK_OWNER",
     "CheckContext",
@@ -52,6 +59,7 @@ __all__ = [
     "content_type_json",
     "discount_applied",
     "error_code_documented",
+    "error_code_matches_cause",
     "error_schema_conformance",
     "fixture_request_succeeds",
     "fold_server_errors",
@@ -61,12 +69,15 @@ __all__ = [
     "no_server_error",
     "payment_id_unique",
     "payment_link_present",
+    "pricing_relations_hold",
     "refused_example",
     "request_values_reflected",
+    "response_json_strict",
     "response_received",
     "response_schema_conformance",
     "run_checks",
     "status_code_documented",
+    "total_amount_plausible",
     "valid_request_accepted",
 ]
 
@@ -87,15 +98,15 @@ def response_received(obs: Observation, ctx: CheckContext) -> list[Violation]:
 
 
 def no_server_error(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """No answer is a 5xx."""
-    if obs.status is None or obs.status < 500:
+    """No answer is a 5xx, except a refusal whose code the docs give that status (a transient refusal, not a fault)."""
+    if obs.status is None or obs.status < 500 or _documented_refusal(obs, ctx):
         return []
     return _v("", "status.server_error", "status", f"server error {obs.status}{_code_suffix(obs)}")
 
 
 def status_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """The status is one the contract documents (200, 422, 401)."""
-    if obs.status is None or obs.status in ctx.settings.documented_statuses:
+    """The status is one the contract documents (200, 422, 401), or the documented status of the answer's code."""
+    if obs.status is None or obs.status in ctx.settings.documented_statuses or _documented_refusal(obs, ctx):
         return []
     return _v("", "status.documented", "status", f"status {obs.status} is not documented (only {_documented(ctx)})")
 
@@ -114,7 +125,7 @@ def latency_budget(obs: Observation, ctx: CheckContext) -> list[Violation]:
 
 def content_type_json(obs: Observation, ctx: CheckContext) -> list[Violation]:
     """Documented answers are ``application/json`` (or a ``+json`` type)."""
-    if obs.status is None or obs.status not in ctx.settings.documented_statuses:
+    if obs.status is None or not _documented_answer(obs, ctx):
         return []
     raw = obs.headers.get("content-type", "")
     media = raw.split(";", 1)[0].strip().lower()
@@ -124,22 +135,26 @@ def content_type_json(obs: Observation, ctx: CheckContext) -> list[Violation]:
     return _v("", "content_type.json", "content-type", f"{obs.status} answer has {shown}, expected application/json")
 
 
+def _documented_answer(obs: Observation, ctx: CheckContext) -> bool:
+    return obs.status in ctx.settings.documented_statuses or _documented_refusal(obs, ctx)
+
+
 def response_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """A 200 body conforms to ``CreateOneTimePaymentResponse`` (unknown keys and omitted optional keys allowed)."""
+    """A 200 body conforms to the version's ``CreateOneTimePaymentResponse`` (unknown or omitted optional keys ok)."""
     if obs.status != 200 or obs.body is NOT_JSON:  # an unreadable 200 is response_received's finding
         return []
-    return [
-        Violation(v.pointer, f"response.{v.rule}", v.keyword, v.message) for v in validate_response(obs.body).violations
-    ]
+    found = validate_response(obs.body, spec_version=ctx.contract).violations
+    return [Violation(v.pointer, f"response.{v.rule}", v.keyword, v.message) for v in found]
 
 
 def error_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violation]:
     """A 422/401 body (or the statuses the settings name for them) is an object with string ``code`` and ``message``."""
-    if obs.status not in _error_statuses(ctx):
+    if obs.status not in _error_statuses(ctx) and not _documented_refusal(obs, ctx):
         return []
     if obs.body is NOT_JSON:
         return _v("", "error.body.json", "json", f"{obs.status} body is not JSON; expected {{code, message}}")
-    return [Violation(v.pointer, f"error.{v.rule}", v.keyword, v.message) for v in validate_error(obs.body).violations]
+    found = validate_error(obs.body, spec_version=ctx.contract).violations
+    return [Violation(v.pointer, f"error.{v.rule}", v.keyword, v.message) for v in found]
 
 
 def error_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation]:
@@ -162,6 +177,11 @@ def valid_request_accepted(obs: Observation, ctx: CheckContext) -> list[Violatio
         return []
     settings = ctx.settings
     code = _code(obs)
+    if _documented_refusal(obs, ctx):  # a transient refusal (503 DISCOUNT_CONCURRENT_REDEMPTION): safe to retry
+        why = _contradiction(str(code), obs.request, ctx.fixtures)
+        if why:
+            return _v("/code", "valid.refusal_contradicts_fixtures", "business", f"refused with {code}, but {why}")
+        return []
     if obs.status not in (settings.business_status, settings.invalid_status):
         return _v(
             "",
@@ -197,8 +217,11 @@ def _contradiction(code: str, request: Any, fx: Fixtures | None) -> str:
         return ""
     cart = request.get("product_cart")
     items = [i for i in cart if isinstance(i, dict)] if isinstance(cart, list) else []
-    if code == "PRODUCT_CART_EMPTY" and items:
+    if code in EMPTY_CART_CODES and items:
         return f"product_cart has {len(items)} item(s)"
+    codes = _discount_codes(request)
+    if code == "DISCOUNT_CONCURRENT_REDEMPTION" and not codes:
+        return "the request applies no discount code"
     metadata = request.get("metadata")
     if code == "MAXIMUM_KEYS_REACHED" and (not isinstance(metadata, dict) or len(metadata) <= 50):
         return f"metadata has {len(metadata) if isinstance(metadata, dict) else 0} keys (at most 50 allowed)"
@@ -208,9 +231,9 @@ def _contradiction(code: str, request: Any, fx: Fixtures | None) -> str:
     country = billing.get("country") if isinstance(billing, dict) else None
     if code == "UNSUPPORTED_COUNTRY" and country in fx.supported_countries:
         return f"{country} is supported according to the fixtures"
-    discount = request.get("discount_code")
-    if code == "INVALID_DISCOUNT_CODE" and isinstance(discount, str) and fx.discount(discount):
-        return f"{discount!r} is a fixture discount code"
+    if code == "INVALID_DISCOUNT_CODE" and codes and all(fx.discount(c) for c in codes):
+        shown = ", ".join(repr(c) for c in codes[:3]) + (" ..." if len(codes) > 3 else "")
+        return f"{shown} {'is a fixture discount code' if len(codes) == 1 else 'are fixture discount codes'}"
     tax_id = request.get("tax_id")
     if code == "INVALID_TAX_ID" and tax_id in fx.tax_ids:
         return f"{tax_id!r} is a fixture tax id"
@@ -231,15 +254,16 @@ def _contradiction(code: str, request: Any, fx: Fixtures | None) -> str:
 def fixture_request_succeeds(obs: Observation, ctx: CheckContext) -> list[Violation]:
     """A canonical request built only from fixtures gets 200.
 
-    One refusal is tolerated: ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT`` when the fixtures price the cart below
-    ``settings.minimum_charge`` (Dodo documents a minimum charge without saying how much; a free product can
-    legitimately be refused).
+    Two refusals are tolerated: ``TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT`` when the fixtures price the cart below
+    the catalog's ``minimum_charge`` in its currency, else ``settings.minimum_charge`` (Dodo documents a minimum
+    charge without saying how much; a free product can legitimately be refused), and a documented transient refusal
+    of a request that applies a discount code (503 ``DISCOUNT_CONCURRENT_REDEMPTION``, safe to retry).
     """
     if obs.status is None or obs.status == 200:
         return []
-    if _code(obs) == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT" and _catalog_total(obs.request, ctx) < (
-        ctx.settings.minimum_charge
-    ):
+    if _documented_refusal(obs, ctx) and not _contradiction(str(_code(obs)), obs.request, ctx.fixtures):
+        return []
+    if _code(obs) == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT" and _below_minimum(obs.request, ctx):
         return []
     return _v(
         "",
@@ -320,31 +344,38 @@ CHECKS: dict[str, CheckFn] = {
     "latency_budget": latency_budget,
     "content_type_json": content_type_json,
     "response_schema_conformance": response_schema_conformance,
+    "response_json_strict": response_json_strict,
     "error_schema_conformance": error_schema_conformance,
     "error_code_documented": error_code_documented,
+    "error_code_matches_cause": error_code_matches_cause,
     "valid_request_accepted": valid_request_accepted,
     "fixture_request_succeeds": fixture_request_succeeds,
     "invalid_request_rejected": invalid_request_rejected,
     "request_values_reflected": request_values_reflected,
     "payment_link_present": payment_link_present,
     "discount_applied": discount_applied,
+    "total_amount_plausible": total_amount_plausible,
+    "pricing_relations_hold": pricing_relations_hold,
     "payment_id_unique": payment_id_unique,
     "auth_required": auth_required,
     "business_rules_enforced": business_rules_enforced,
 }
 
-_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business"})
-_OK: frozenset[Kind] = frozenset({"canonical", "valid"})
+_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing"})
+_OK: frozenset[Kind] = frozenset({"canonical", "valid", "pricing"})
 APPLIES_TO: dict[str, frozenset[Kind]] = {
     **dict.fromkeys(CHECKS, _ALL),
     "valid_request_accepted": frozenset({"valid"}),
-    "fixture_request_succeeds": frozenset({"canonical"}),
+    "fixture_request_succeeds": frozenset({"canonical", "pricing"}),
     "invalid_request_rejected": frozenset({"invalid"}),
     "request_values_reflected": _OK,
     "payment_link_present": _OK,
     "discount_applied": _OK,
     "auth_required": frozenset({"auth"}),
     "business_rules_enforced": frozenset({"business"}),
+    "error_code_matches_cause": frozenset({"invalid", "business"}),
+    "total_amount_plausible": _OK,
+    "pricing_relations_hold": frozenset({"pricing"}),
 }
 
 
@@ -361,21 +392,33 @@ def _asked_for_link(obs: Observation, ctx: CheckContext) -> bool:
 
 
 def _sent_fixture_discount(obs: Observation, ctx: CheckContext) -> bool:
-    code = obs.request.get("discount_code") if _ok_with_request(obs, ctx) else None
-    return isinstance(code, str) and ctx.fixtures.discount(code) is not None
+    codes = _discount_codes(obs.request) if _ok_with_request(obs, ctx) else []
+    return bool(codes) and all(ctx.fixtures.discount(c) is not None for c in codes)
 
 
 # When a check actually judges an observation of a kind it applies to (the rest it passes over): a check that
 # judged none is "not run", never "passed".
 _JUDGES: dict[str, Callable[[Observation, CheckContext], bool]] = {
     "response_received": lambda obs, ctx: True,
-    "content_type_json": lambda obs, ctx: obs.status in ctx.settings.documented_statuses,
+    "content_type_json": _documented_answer,
     "response_schema_conformance": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
-    "error_schema_conformance": lambda obs, ctx: obs.status in _error_statuses(ctx),
+    "response_json_strict": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
+    "error_schema_conformance": lambda obs, ctx: obs.status in _error_statuses(ctx) or _documented_refusal(obs, ctx),
     "error_code_documented": lambda obs, ctx: obs.status in _error_statuses(ctx) and _code(obs) is not None,
+    "error_code_matches_cause": lambda obs, ctx: (
+        _code(obs) is not None
+        and obs.status == (ctx.settings.invalid_status if obs.kind == "invalid" else ctx.settings.business_status)
+        and (obs.kind == "invalid" or ctx.settings.expected_code(obs.rule) is not None)
+    ),
     "request_values_reflected": _ok_with_request,
     "payment_link_present": _asked_for_link,
     "discount_applied": _sent_fixture_discount,
+    "total_amount_plausible": lambda obs, ctx: (
+        _ok_with_request(obs, ctx)
+        and isinstance(obs.body.get("total_amount"), int)
+        and not isinstance(pricing_bounds(obs.request, ctx.fixtures, ctx.settings), (str, type(None)))
+    ),
+    "pricing_relations_hold": lambda obs, ctx: obs.role == "variant" and obs.status == 200 and obs.pair in ctx.pricing,
     "payment_id_unique": lambda obs, ctx: (
         obs.status == 200 and isinstance(obs.body, dict) and isinstance(obs.body.get("payment_id"), str)
     ),

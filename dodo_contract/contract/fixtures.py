@@ -4,14 +4,23 @@ One format serves two readers: the reference mock uses it as its catalog, and th
 build business-valid requests. JSON or TOML; every key but ``products`` is optional::
 
     {"products": [{"id": "prod_1", "price": 1000, "currency": "USD",
-                   "pay_what_you_want": false, "min_amount": 0}],
+                   "pay_what_you_want": false, "min_amount": 0, "tax": "exclusive"}],
      "customers": [{"id": "cus_1", "email": "a@example.com", "name": "Ada", "phone_number": null,
                     "payment_method_ids": ["pm_1"]}],
-     "discount_codes": ["SAVE10", {"code": "HALF", "id": "dsc_half", "percentage": 50}],
+     "discount_codes": ["SAVE10", {"code": "HALF", "id": "dsc_half", "percentage": 50},
+                        {"code": "FIVE", "id": "dsc_five", "amount": 500}],
      "tax_ids": ["DE123456789"],
      "billing_currencies": ["USD", "INR"],
      "unsupported_countries": ["AI"],
-     "enabled_payment_methods": ["credit", "debit"]}
+     "enabled_payment_methods": ["credit", "debit"],
+     "minimum_charge": {"USD": 50, "INR": 5000}}
+
+Amounts (``price``, ``min_amount``, a flat discount's ``amount``, ``minimum_charge``) are in the smallest unit of
+the currency (``contract.money``: cents, yen, fils). A product's ``tax`` says whether its price includes its tax
+(``inclusive``), excludes it (``exclusive``: tax may come on top) or is not known (``unknown``, the default).
+A discount has a ``percentage`` (0..100, default 10) or an ``amount`` (a flat reduction, in the minor units of
+the cart's currency), never both. ``minimum_charge`` is one number for every currency or a map currency ->
+amount; left out, ``ContractSettings.minimum_charge`` applies.
 
 For Checkout Sessions (all optional, old files keep working): a product may say ``"kind": "subscription"``
 (default ``"one_time"``); a subscription product may list its ``"addons"`` (``[{"id": "adn_1", "price": 500}]``,
@@ -25,12 +34,15 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ._catalog_parse import _list, _strings, _unique
+from .checkout_catalog import Addon, CheckoutCatalog, Collection, _checkout_catalog, _with_checkout
+from .money import TAX_TREATMENTS
 from .schemas import country_codes, currency_codes, payment_method_types
 
 __all__ = [
@@ -41,8 +53,10 @@ __all__ = [
     "Discount",
     "Fixtures",
     "Product",
+    "default_catalog_text",
     "default_fixtures",
     "load_fixtures",
+    "write_default_catalog",
 ]
 
 DEFAULT_BILLING_CURRENCIES = ("USD", "INR")  # docs: "Can only request USD or INR for billing_currency"
@@ -56,6 +70,7 @@ _KEYS = (
     "unsupported_countries",
     "enabled_payment_methods",
     "collections",
+    "minimum_charge",
 )
 
 
@@ -68,6 +83,7 @@ class Product:
     currency: str = "USD"
     pay_what_you_want: bool = False
     min_amount: int = 0
+    tax: str = "unknown"  # "inclusive", "exclusive" or "unknown": whether the price includes its tax
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,18 +95,32 @@ class Customer:
     name: str
     phone_number: str | None = None
     payment_method_ids: tuple[str, ...] = ()
+    named: bool = True  # False: the file gave no name (``name`` is then the email's local part, a guess)
 
 
 @dataclass(frozen=True, slots=True)
 class Discount:
-    """A discount code; ``id`` is what a 200 returns as ``discount_id``; ``percentage`` is 0..100."""
+    """A discount code; ``id`` is what a 200 returns as ``discount_id``.
+
+    ``percentage`` (0..100) takes that share off; ``amount``, when given, is a flat reduction in minor units
+    instead (the percentage is then ignored).
+    """
 
     code: str
     id: str
     percentage: float = DEFAULT_DISCOUNT_PERCENTAGE
+    amount: int | None = None
+    id_given: bool = True  # False: the file gave no id (``id`` is then made up, and a server's own may differ)
+
+    @property
+    def flat(self) -> bool:
+        """True for a flat discount (an ``amount``), False for a percentage."""
+        return self.amount is not None
 
     def apply(self, total: int) -> int:
-        """Return ``total`` less this discount, in whole minor units."""
+        """Return ``total`` less this discount, in whole minor units (never below 0)."""
+        if self.amount is not None:
+            return max(total - self.amount, 0)
         return total - int(total * self.percentage // 100)
 
 
@@ -109,6 +139,8 @@ class Fixtures:
     # (an unsupported currency, say) only trust what the user declared.
     declared: frozenset[str] = frozenset({"products"})
     checkout: CheckoutCatalog = field(default_factory=lambda: CheckoutCatalog())
+    # (currency, amount) pairs; currency "*" is every currency. Empty: ContractSettings.minimum_charge applies.
+    minimum_charges: tuple[tuple[str, int], ...] = ()
 
     def product(self, product_id: str) -> Product | None:
         """Return the product with this id, or None."""
@@ -134,6 +166,22 @@ class Fixtures:
         unit = item.get("amount") if product.pay_what_you_want else product.price
         return _whole(item.get("quantity")) * _whole(unit)
 
+    def minimum_charge(self, currency: str | None, default: int) -> int:
+        """Return the catalog's minimum charge in ``currency`` (minor units), else ``default`` (the setting)."""
+        table = dict(self.minimum_charges)
+        if currency is not None and currency in table:
+            return table[currency]
+        return table.get("*", default)
+
+    def cart_currency(self, cart: Any) -> str | None:
+        """Return the one catalog currency of a cart's products; None when a line is unknown or they differ."""
+        lines = cart if isinstance(cart, list) else []
+        found = {self.product(str(i.get("product_id"))) if isinstance(i, dict) else None for i in lines}
+        if not found or None in found:
+            return None
+        currencies = {p.currency for p in found if p is not None}
+        return currencies.pop() if len(currencies) == 1 else None
+
     @property
     def supported_countries(self) -> tuple[str, ...]:
         """Return the spec's countries less the unsupported ones, in spec order."""
@@ -150,6 +198,7 @@ class Fixtures:
                     "currency": p.currency,
                     "pay_what_you_want": p.pay_what_you_want,
                     "min_amount": p.min_amount,
+                    "tax": p.tax,
                 }
                 for p in self.products
             ],
@@ -157,24 +206,62 @@ class Fixtures:
                 {
                     "id": c.id,
                     "email": c.email,
-                    "name": c.name,
+                    **({"name": c.name} if c.named else {}),
                     "phone_number": c.phone_number,
                     "payment_method_ids": list(c.payment_method_ids),
                 }
                 for c in self.customers
             ],
-            "discount_codes": [{"code": d.code, "id": d.id, "percentage": d.percentage} for d in self.discounts],
+            "discount_codes": [
+                {
+                    "code": d.code,
+                    **({"id": d.id} if d.id_given else {}),
+                    **({"amount": d.amount} if d.flat else {"percentage": d.percentage}),
+                }
+                for d in self.discounts
+            ],
             "tax_ids": list(self.tax_ids),
             "billing_currencies": list(self.billing_currencies),
             "unsupported_countries": list(self.unsupported_countries),
             "enabled_payment_methods": list(self.enabled_payment_methods),
+            **({"minimum_charge": _charges_out(self.minimum_charges)} if self.minimum_charges else {}),
         })  # fmt: skip
+
+
+def _charges_out(charges: tuple[tuple[str, int], ...]) -> int | dict[str, int]:
+    table = dict(charges)
+    return table["*"] if set(table) == {"*"} else table
 
 
 def _whole(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():  # JSON Schema: 1.0 is the integer 1
         return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def default_catalog_text() -> str:
+    """Return the built-in catalog as its file is written (JSON, the fixtures format): a catalog to start from."""
+    return Path(__file__).with_name("default_catalog.json").read_text(encoding="utf-8")
+
+
+def write_default_catalog(path: str | Path, *, force: bool = False) -> Path:
+    """Write the built-in catalog to ``path``; refuse (``ConfigError``) to overwrite a file unless ``force``.
+
+    The file is written whole or not at all (a temporary file renamed into place).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{target} is a directory; name the catalog file to write")
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; pass --force to overwrite it")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(default_catalog_text(), encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
 
 
 def default_fixtures() -> Fixtures:
@@ -248,9 +335,31 @@ def _build(data: dict[str, Any]) -> Fixtures:
     for p_index, product in enumerate(products):
         if product.currency not in currency_codes():
             raise ConfigError(f"products[{p_index}].currency: {product.currency!r} is not an ISO 4217 code")
+    kwargs["minimum_charges"] = _minimum_charges(data.get("minimum_charge"))
     kwargs["declared"] = frozenset(k for k in _KEYS if k in data)
     kwargs["checkout"] = _checkout_catalog(data, products)
     return Fixtures(**kwargs)
+
+
+def _minimum_charges(raw: Any) -> tuple[tuple[str, int], ...]:
+    def amount(value: Any, where: str) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+            raise ConfigError(f"{where}: must be an integer from 0 to 2147483647 (minor units), got {value!r}")
+        return value
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        return (("*", amount(raw, "minimum_charge")),)
+    out = []
+    for currency, value in raw.items():
+        code = _normalise(str(currency), currency_codes())
+        if code not in currency_codes():
+            raise ConfigError(f"minimum_charge: {currency!r} is not an ISO 4217 code")
+        out.append((code, amount(value, f"minimum_charge.{currency}")))
+    return tuple(sorted(out))
 
 
 def _normalise(value: str, allowed: tuple[str, ...]) -> str:
@@ -258,33 +367,6 @@ def _normalise(value: str, allowed: tuple[str, ...]) -> str:
         if candidate in allowed:
             return candidate
     return value
-
-
-def _list(data: Mapping[str, Any], key: str, *, required: bool = False) -> list[Any]:
-    if key not in data:
-        if required:
-            raise ConfigError(f"{key}: missing (it is the one required key)")
-        return []
-    value = data[key]
-    if not isinstance(value, list):
-        raise ConfigError(f"{key}: must be a list, not {type(value).__name__}")
-    return value
-
-
-def _strings(data: Mapping[str, Any], key: str) -> list[str]:
-    values = _list(data, key)
-    for i, v in enumerate(values):
-        if not isinstance(v, str) or not v:
-            raise ConfigError(f"{key}[{i}]: must be a non-empty string, got {v!r}")
-    return values
-
-
-def _unique(name: str, ids: Sequence[str]) -> None:
-    seen: set[str] = set()
-    for i, x in enumerate(ids):
-        if x in seen:
-            raise ConfigError(f"{name}[{i}]: duplicate id {x!r}")
-        seen.add(x)
 
 
 def _entry(kind: str, index: int, raw: Any, spec: dict[str, tuple[type | tuple[type, ...], bool]]) -> dict[str, Any]:
@@ -326,9 +408,13 @@ def _product(index: int, raw: Any) -> Product:
             "currency": (str, False),
             "pay_what_you_want": (bool, False),
             "min_amount": (int, False),
+            "tax": (str, False),
         },
     )
     e.setdefault("price", e.get("min_amount", 0))
+    if e.get("tax", "unknown").lower() not in TAX_TREATMENTS:
+        raise ConfigError(f"products[{index}].tax: must be one of {', '.join(TAX_TREATMENTS)}, got {e['tax']!r}")
+    e["tax"] = e.get("tax", "unknown").lower()
     for key in ("price", "min_amount"):
         if not 0 <= e.get(key, 0) <= 2**31 - 1:
             raise ConfigError(f"products[{index}].{key}: must be between 0 and 2147483647, got {e[key]}")
@@ -356,146 +442,26 @@ def _customer(index: int, raw: Any) -> Customer:
     for i, m in enumerate(methods):
         if not isinstance(m, str) or not m:
             raise ConfigError(f"customers[{index}].payment_method_ids[{i}]: must be a non-empty string, got {m!r}")
+    named = "name" in e
     e.setdefault("name", e["email"].split("@")[0])
-    return Customer(payment_method_ids=tuple(methods), **e)
+    return Customer(payment_method_ids=tuple(methods), named=named, **e)
 
 
 def _discount(index: int, raw: Any) -> Discount:
     if isinstance(raw, str) and raw:
         raw = {"code": raw}
     e = _entry(
-        "discount_codes", index, raw, {"code": (str, True), "id": (str, False), "percentage": ((int, float), False)}
+        "discount_codes",
+        index,
+        raw,
+        {"code": (str, True), "id": (str, False), "percentage": ((int, float), False), "amount": (int, False)},
     )
     if not 0 <= e.get("percentage", 0) <= 100:
         raise ConfigError(f"discount_codes[{index}].percentage: must be 0..100, got {e['percentage']}")
+    if "amount" in e and "percentage" in e:
+        raise ConfigError(f"discount_codes[{index}]: give a percentage or a flat amount, not both")
+    if not 0 <= e.get("amount", 0) <= 2**31 - 1:
+        raise ConfigError(f"discount_codes[{index}].amount: must be 0..2147483647 (minor units), got {e['amount']}")
+    id_given = "id" in e
     e.setdefault("id", "dsc_" + hashlib.sha256(e["code"].encode()).hexdigest()[:16])
-    return Discount(**e)
-
-
-# --- Checkout Sessions: subscription products, their addons, credit entitlements, product collections --------
-ONE_TIME, SUBSCRIPTION = "one_time", "subscription"
-
-
-@dataclass(frozen=True, slots=True)
-class Addon:
-    """An addon of a subscription product; ``price`` in the smallest unit of the product's currency."""
-
-    id: str
-    price: int
-
-
-@dataclass(frozen=True, slots=True)
-class Collection:
-    """A product collection (the collection-based checkout flow) and the products it offers."""
-
-    id: str
-    product_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutCatalog:
-    """What Checkout Sessions need beyond the payments catalog (read from the same file; see the module docstring).
-
-    ``subscriptions``: ids of the subscription products (every other product is one-time); ``addons``: (product id,
-    its addons) pairs; ``entitlements``: (product id, the credit entitlement ids attached to it) pairs;
-    ``collections``. Pairs, not maps, so that fixtures stay hashable.
-    """
-
-    subscriptions: frozenset[str] = frozenset()
-    addons: tuple[tuple[str, tuple[Addon, ...]], ...] = ()
-    entitlements: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    collections: tuple[Collection, ...] = ()
-
-    def is_subscription(self, product_id: str) -> bool:
-        """True when the product is a subscription."""
-        return product_id in self.subscriptions
-
-    def addons_of(self, product_id: str) -> tuple[Addon, ...]:
-        """Return the addons of a product (none for a one-time product)."""
-        return next((found for pid, found in self.addons if pid == product_id), ())
-
-    def addon(self, product_id: str, addon_id: str) -> Addon | None:
-        """Return the addon ``addon_id`` of a product, or None."""
-        return next((a for a in self.addons_of(product_id) if a.id == addon_id), None)
-
-    def entitlements_of(self, product_id: str) -> tuple[str, ...]:
-        """Return the credit entitlement ids attached to a product."""
-        return next((found for pid, found in self.entitlements if pid == product_id), ())
-
-    def collection(self, collection_id: str) -> Collection | None:
-        """Return the collection with this id, or None."""
-        return next((c for c in self.collections if c.id == collection_id), None)
-
-    def one_time(self, products: Sequence[Product]) -> tuple[Product, ...]:
-        """Return the one-time products among ``products`` (what ``POST /payments`` can sell), in order."""
-        return tuple(p for p in products if p.id not in self.subscriptions)
-
-
-def _checkout_catalog(data: Mapping[str, Any], products: Sequence[Product]) -> CheckoutCatalog:
-    raw_products = data.get("products") or []
-    subscriptions: set[str] = set()
-    addons: dict[str, tuple[Addon, ...]] = {}
-    entitlements: dict[str, tuple[str, ...]] = {}
-    for index, (raw, product) in enumerate(zip(raw_products, products, strict=True)):
-        where = f"products[{index}]"
-        kind = raw.get("kind", ONE_TIME)
-        if kind not in (ONE_TIME, SUBSCRIPTION):
-            raise ConfigError(f"{where}.kind: must be {ONE_TIME!r} or {SUBSCRIPTION!r}, got {kind!r}")
-        if kind == SUBSCRIPTION:
-            subscriptions.add(product.id)
-        found = tuple(_addon(f"{where}.addons[{i}]", a) for i, a in enumerate(_list(raw, "addons")))
-        if found and kind != SUBSCRIPTION:
-            raise ConfigError(f"{where}.addons: only a subscription product has addons (the docs say so)")
-        _unique(f"{where}.addons", [a.id for a in found])
-        if found:
-            addons[product.id] = found
-        ids = tuple(_strings(raw, "credit_entitlements"))
-        _unique(f"{where}.credit_entitlements", ids)
-        if ids:
-            entitlements[product.id] = ids
-    collections = tuple(_collection(i, c, products) for i, c in enumerate(_list(data, "collections")))
-    _unique("collections", [c.id for c in collections])
-    return CheckoutCatalog(frozenset(subscriptions), tuple(addons.items()), tuple(entitlements.items()), collections)
-
-
-def _addon(where: str, raw: Any) -> Addon:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be an object, not {type(raw).__name__}")
-    addon_id, price = raw.get("id"), raw.get("price")
-    if not isinstance(addon_id, str) or not addon_id:
-        raise ConfigError(f"{where}.id: expected a non-empty string, got {addon_id!r}")
-    if isinstance(price, float) and price.is_integer():
-        price = int(price)
-    if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= 2**31 - 1:
-        raise ConfigError(f"{where}.price: must be an integer between 0 and 2147483647, got {price!r}")
-    return Addon(addon_id, price)
-
-
-def _collection(index: int, raw: Any, products: Sequence[Product]) -> Collection:
-    where = f"collections[{index}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be an object, not {type(raw).__name__}")
-    collection_id = raw.get("id")
-    if not isinstance(collection_id, str) or not collection_id:
-        raise ConfigError(f"{where}.id: expected a non-empty string, got {collection_id!r}")
-    ids = tuple(_strings(raw, "product_ids"))
-    known = {p.id for p in products}
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise ConfigError(f"{where}.product_ids: {', '.join(map(repr, unknown))} not among the products")
-    return Collection(collection_id, ids)
-
-
-def _with_checkout(fx: Fixtures, out: dict[str, Any]) -> dict[str, Any]:
-    """Return ``to_dict``'s output with the Checkout Sessions keys added (none for a catalog without any of them)."""
-    cat = fx.checkout
-    for entry in out["products"]:
-        if cat.is_subscription(entry["id"]):
-            entry["kind"] = SUBSCRIPTION
-        if cat.addons_of(entry["id"]):
-            entry["addons"] = [{"id": a.id, "price": a.price} for a in cat.addons_of(entry["id"])]
-        if cat.entitlements_of(entry["id"]):
-            entry["credit_entitlements"] = list(cat.entitlements_of(entry["id"]))
-    if cat.collections:
-        out["collections"] = [{"id": c.id, "product_ids": list(c.product_ids)} for c in cat.collections]
-    return out
+    return Discount(id_given=id_given, **e)

@@ -20,7 +20,13 @@ from ..errors import ConfigError
 from .schemas import BUSINESS_ERROR_CODES, DOCUMENTED_ERROR_CODES, SCHEMA_ERROR_CODES
 from .versions import Contract, SpecVersion, get_contract
 
-__all__ = ["ContractSettings", "VersionCodes"]
+__all__ = ["DEFAULT_EXPECTED_CODES", "ContractSettings", "VersionCodes"]
+
+# The code each business rule's refusal carries, where the docs name one (unknown ids: "NOT_FOUND").
+DEFAULT_EXPECTED_CODES: tuple[tuple[str, str], ...] = (
+    ("business.unknown_customer", "NOT_FOUND"),
+    ("business.unknown_product", "NOT_FOUND"),
+)
 
 _CODE_FIELDS = {"business_codes": "business", "schema_codes": "schema", "documented_codes": "documented"}
 # The readings these settings choose, and the choices of each (the overlays' [readings] declare the same).
@@ -54,6 +60,13 @@ class ContractSettings:
     line, 1 as the guide says (the default), or 0 as the schema says. ``checkouts_cart`` (reading
     ``checkouts-cart``): ``"sdk123"`` (the default) for at most 20 lines and an empty cart only with a
     ``product_collection_id``, or ``"schema"`` for no limit at all.
+
+    Money (``checks._pricing``): ``tax_ceiling``: a total is at most the catalog subtotal after discount times this
+    (1.30: the highest VAT/GST rates in the world are below 30%, and a tax-exclusive price may get it on top);
+    ``rounding_per_line``: minor units a total may be off per cart line (per-line or per-total rounding of tax and
+    discounts). ``expected_codes``: (business rule id, code) pairs: that refusal must carry that code.
+    ``tax_ids_validated``: a server checks a ``tax_id`` against the ids it knows (the fixtures' ``tax_ids``), so
+    an unknown well-formed one is refused; off, no invalid tax id is sent.
     """
 
     documented_statuses: frozenset[int] = frozenset({200, 422, 401})
@@ -72,6 +85,10 @@ class ContractSettings:
     class_min_cases: int = 3
     checkouts_min_quantity: int = 1
     checkouts_cart: str = "sdk123"
+    tax_ceiling: float = 1.30
+    rounding_per_line: int = 2
+    expected_codes: tuple[tuple[str, str], ...] = DEFAULT_EXPECTED_CODES
+    tax_ids_validated: bool = True
 
     def __post_init__(self) -> None:
         latest = {"business_codes": BUSINESS_ERROR_CODES, "schema_codes": SCHEMA_ERROR_CODES,
@@ -95,10 +112,28 @@ class ContractSettings:
                 )
         if not 0.0 <= self.success_floor <= 1.0 or self.class_min_cases < 1:
             raise ConfigError("settings: success_floor must be within 0..1 and class_min_cases >= 1")
+        if isinstance(self.tax_ceiling, bool) or not isinstance(self.tax_ceiling, (int, float)):
+            raise ConfigError(f"settings.tax_ceiling: must be a number >= 1, got {self.tax_ceiling!r}")
+        if not 1.0 <= self.tax_ceiling <= 10.0:
+            raise ConfigError(f"settings.tax_ceiling: must be within 1..10, got {self.tax_ceiling!r}")
+        if isinstance(self.rounding_per_line, bool) or not isinstance(self.rounding_per_line, int):
+            raise ConfigError(f"settings.rounding_per_line: must be an integer >= 0, got {self.rounding_per_line!r}")
+        if self.rounding_per_line < 0:
+            raise ConfigError(f"settings.rounding_per_line: must be an integer >= 0, got {self.rounding_per_line!r}")
+        pairs = self.expected_codes.items() if isinstance(self.expected_codes, dict) else self.expected_codes
+        try:
+            cleaned = tuple(sorted((str(r), str(c)) for r, c in pairs))
+        except (TypeError, ValueError):
+            raise ConfigError("settings.expected_codes: must map business rule ids to error codes") from None
+        object.__setattr__(self, "expected_codes", cleaned)
         for name, allowed in _READINGS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or value not in allowed:
                 raise ConfigError(f"settings.{name}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+    def expected_code(self, rule: str) -> str | None:
+        """Return the code a refusal under business ``rule`` must carry, or None when any business code will do."""
+        return dict(self.expected_codes).get(rule)
 
     @property
     def readings(self) -> dict[str, Any]:

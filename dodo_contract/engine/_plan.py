@@ -12,13 +12,15 @@ import copy
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..checks.core import Kind
 from ..contract.fixtures import Fixtures
-from ..contract.schemas import REQUEST, currency_codes, dereferenced, payment_method_types
+from ..contract.versions import Contract, get_contract
+from ..errors import NEAR_MISS_LABELS
+from ..generation._pools import LONG_NAMES
 from ..validation.validator import validate_request
 from ._transport import AuthMode
 
@@ -35,7 +37,15 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+BUSINESS_SAMPLE = 8  # unsupported countries a run sends at most (a window moving with the seed beyond that)
+CURRENCY_SAMPLE = 3  # unsupported billing currencies a run sends
 LIVE_REQUEST_BUDGET = 3  # live mode creates real payments: a handful of canonical requests at most
+# The near-miss keys (errors.near_miss_keys): a server that compares a prefix, or ignores case, accepts one.
+NEAR_MISS_PROBES: tuple[tuple[AuthMode, str, str], ...] = (
+    ("near_last", "auth.near_miss.last_character", NEAR_MISS_LABELS["near_last"]),
+    ("near_prefix", "auth.near_miss.prefix", NEAR_MISS_LABELS["near_prefix"]),
+    ("near_case", "auth.near_miss.case", NEAR_MISS_LABELS["near_case"]),
+)
 _REQUIRED = ("product_cart", "customer", "billing")
 
 
@@ -51,6 +61,8 @@ class Case:
     pointer: str = ""
     auth: AuthMode = "key"
     reason: str = ""  # for an invalid case: the validator's own message about the rule it breaks
+    pair: str = ""  # for a pricing case: the pair it belongs to, and its ``role`` in it ("base", "variant")
+    role: str = ""
 
 
 def encode(payload: Any) -> bytes:
@@ -109,13 +121,20 @@ class Plan:
     invalid: tuple[Case, ...]
     valid: tuple[Case, ...]
     complete: bool = True
+    pricing: tuple[Case, ...] = ()
+    notes: tuple[str, ...] = ()  # what the plan could not send, and why (the pricing relations without data)
 
     def phases(self) -> list[tuple[str, tuple[Case, ...]]]:
         """Return (phase name, cases) in the order they are sent."""
         return [(name, getattr(self, name)) for name in PHASES]
 
+    def without(self, drop: Callable[[Case], bool]) -> Plan:
+        """Return this plan less the cases ``drop`` names (phase order and ``complete`` kept)."""
+        kept: dict[str, Any] = {name: tuple(c for c in cases if not drop(c)) for name, cases in self.phases()}
+        return dataclasses.replace(self, **kept)
 
-PHASES = ("auth", "canonical", "business", "invalid", "valid")
+
+PHASES = ("auth", "canonical", "business", "invalid", "valid", "pricing")
 _CACHE: dict[tuple[Any, ...], Plan] = {}
 _CACHE_SIZE = 4
 
@@ -135,15 +154,18 @@ def plan_cases(
     live: bool = False,
     kinds: frozenset[str] | None = None,
     stop: Stop | None = None,
+    contract: Contract | None = None,
+    tax_ids_validated: bool = True,
 ) -> Plan:
-    """Return the run's cases by phase; ``live`` keeps only a few canonical ones.
+    """Return the run's cases by phase, all of ``contract``'s version (None: the latest); ``live`` keeps a few.
 
     ``kinds`` names the phases to plan (None: all); a run that plans no canonical phase still gets the first
     canonical request, as the control that the key works and the success path answers. ``stop()`` is asked
     between examples; when it says True, planning ends early and the plan is marked incomplete. The last few
     complete plans are cached (runs with the same options, e.g. a self-test, send the same requests).
     """
-    key = (fixtures, seed, max_examples, per_rule, rules, live, kinds)
+    contract = get_contract(contract)
+    key = (fixtures, seed, max_examples, per_rule, rules, live, kinds, contract.key, tax_ids_validated)
     if key in _CACHE:
         return _CACHE[key]
     cut = False
@@ -153,7 +175,7 @@ def plan_cases(
         cut = cut or (stop is not None and stop())
         return cut
 
-    plan = _plan(fixtures, seed, max_examples, per_rule, rules, live, kinds, halt)
+    plan = _plan(fixtures, seed, max_examples, per_rule, rules, live, kinds, halt, contract, tax_ids_validated)
     if cut:
         plan = dataclasses.replace(plan, complete=False)
     else:
@@ -172,10 +194,15 @@ def _plan(
     live: bool,
     kinds: frozenset[str] | None,
     stop: Stop,
+    contract: Contract,
+    tax_ids_validated: bool = True,
 ) -> Plan:
     from ..generation import strategies
 
-    canonical = tuple(Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures))
+    version: dict[str, Any] = {"spec_version": contract}
+    canonical = tuple(
+        Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures, **version)
+    )
     if live:
         return Plan((), canonical[:LIVE_REQUEST_BUDGET], (), (), ())
     wanted = frozenset(PHASES) if kinds is None else kinds
@@ -184,6 +211,10 @@ def _plan(
         (
             Case("auth", encode(probe), probe, "no Authorization header", rule="auth.missing_key", auth="missing"),
             Case("auth", encode(probe), probe, "a wrong API key", rule="auth.wrong_key", auth="wrong"),
+            *(
+                Case("auth", encode(probe), probe, label, rule=rule, auth=mode)
+                for mode, rule, label in NEAR_MISS_PROBES
+            ),
         )
         if "auth" in wanted
         else ()
@@ -191,20 +222,30 @@ def _plan(
     business = (
         tuple(
             Case("business", encode(p), p, label, rule=rule, pointer=pointer)
-            for rule, pointer, label, p in business_requests(probe, fixtures, seed=seed)
+            for rule, pointer, label, p in business_requests(
+                probe, fixtures, seed=seed, contract=contract, tax_ids_validated=tax_ids_validated
+            )
         )
         if "business" in wanted
         else ()
     )
+    pricing: tuple[Case, ...] = ()
+    notes: tuple[str, ...] = ()
+    if "pricing" in wanted and probe is not None:
+        pairs, pricing_notes = strategies.pricing_pairs(fixtures, probe)
+        pricing = tuple(
+            Case("pricing", encode(c.payload), c.payload, c.label, rule=c.rule, pair=c.pair, role=c.role) for c in pairs
+        )
+        notes = tuple(pricing_notes)
     if "canonical" not in wanted:
         canonical = canonical[:1]
     # Every rule x every class of bad value once (derived from the contract); the bases vary with the seed.
-    chosen = set(strategies.INVALID_REQUEST_RULES if rules is None else rules) if "invalid" in wanted else set()
+    chosen = set(contract.known_rules("request") if rules is None else rules) if "invalid" in wanted else set()
     invalid: list[Case] = []
     if chosen:
-        for inv in strategies.invalid_cases(fixtures, seed=seed):
+        for inv in strategies.invalid_cases(fixtures, seed=seed, **version):
             if stop():
-                return Plan(auth, canonical, business, tuple(invalid), ())
+                return Plan(auth, canonical, business, tuple(invalid), (), pricing=pricing, notes=notes)
             if inv.rule in chosen:
                 invalid.append(
                     Case(
@@ -214,43 +255,76 @@ def _plan(
                         inv.description,
                         rule=inv.rule,
                         pointer=inv.pointer,
-                        reason=_reason(inv.body, inv.rule),
+                        reason=_reason(inv.body, inv.rule, contract),
                     )
                 )
     if "valid" not in wanted or stop():
-        return Plan(auth, canonical, business, tuple(invalid), ())
+        return Plan(auth, canonical, business, tuple(invalid), (), pricing=pricing, notes=notes)
     valid: list[Case] = []
     if max_examples:
-        edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures)]
-        edges += [(name, p) for name, p in strategies.boundary_cases(fixtures)]
+        edges = [(f"edge: {name}", p) for name, p in edge_requests(probe, fixtures, contract=contract)]
+        edges += [(name, p) for name, p in strategies.boundary_cases(fixtures, **version)]
+        edges += [(name, p) for name, p in strategies.null_cases(fixtures, **version)]
         seen: set[bytes] = set()
         for label, p in edges:
             body = encode(p)
             if body not in seen:
                 seen.add(body)
                 valid.append(Case("valid", body, p, label))
-    drawn = draw(strategies.valid_requests(fixtures), max_examples, seed, stop=stop)
+    drawn = draw(strategies.valid_requests(fixtures, **version), max_examples, seed, stop=stop)
     valid += [Case("valid", encode(p), p, f"generated valid request #{i + 1}") for i, p in enumerate(drawn)]
-    return Plan(auth, canonical, business, tuple(invalid), tuple(valid))
+    return Plan(auth, canonical, business, tuple(invalid), tuple(valid), pricing=pricing, notes=notes)
 
 
-def _reason(body: bytes, rule: str) -> str:
+def _reason(body: bytes, rule: str, contract: Contract) -> str:
     """Return what the validator says about the rule an invalid case breaks (its own words, for the finding)."""
-    violations = validate_request(body).violations
+    violations = validate_request(body, spec_version=contract).violations
     chosen = next((v for v in violations if v.rule == rule), violations[0] if violations else None)
     return "" if chosen is None else str(chosen)
 
 
-def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple[str, str, str, dict[str, Any]]]:
+def rotating_sample(values: Sequence[str], size: int, seed: int) -> list[str]:
+    """Return ``size`` of ``values`` (all of them when there are no more), a window that moves with ``seed``.
+
+    Seed s starts at index ``s * size`` (wrapping), so the seeds 0 .. ceil(len / size) - 1 cover every value.
+    """
+    if len(values) <= size:
+        return list(values)
+    start = seed * size % len(values)
+    return [values[(start + i) % len(values)] for i in range(size)]
+
+
+def _unknown_tax_id(known: Sequence[str]) -> str:
+    """Return a tax id shaped like the first known one (same prefix and length), but not among them."""
+    taken = {k.casefold() for k in known}
+    base = known[0]
+    for shift in range(1, 10):
+        candidate = "".join(str((int(c) + shift) % 10) if c.isdigit() else c for c in base)
+        if candidate.casefold() not in taken and candidate != base:
+            return candidate
+    return _unknown(base + "9", taken)
+
+
+def business_requests(
+    base: Any,
+    fixtures: Fixtures,
+    *,
+    seed: int,
+    contract: Contract | None = None,
+    tax_ids_validated: bool = True,
+) -> list[tuple[str, str, str, dict[str, Any]]]:
     """Return (rule, pointer, label, request) variants of a canonical request that each break one business rule.
 
     Each stays schema-valid and breaks a rule the fixtures make checkable: unknown ids are synthetic (derived from
-    ``seed``, never in the fixtures); account settings (currencies, countries, payment methods) are only tested
-    when the fixtures declare them. No tax-id case: tax ids are validated by format, not against a list.
+    ``seed``, never in the fixtures); account settings (currencies, countries, payment methods, tax ids) are only
+    tested when the fixtures declare them. Every declared unsupported country is sent when there are at most
+    ``BUSINESS_SAMPLE`` of them, else a window of that many moving with the seed (seeds 0..ceil(n / 8) - 1 cover
+    them all); unsupported currencies likewise, ``CURRENCY_SAMPLE`` a run (EUR, GBP, JPY first). A tax id shaped
+    like the first declared one but not in the list is sent unless ``tax_ids_validated`` is off (the setting).
     """
     if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
         return []
-    fx = fixtures
+    fx, contract = fixtures, get_contract(contract)
     tag = hashlib.sha256(f"dodo-contract:{seed}".encode()).hexdigest()[:10]
     item = {k: v for k, v in base["product_cart"][0].items() if k in ("product_id", "quantity")}
     out: list[tuple[str, str, str, dict[str, Any]]] = []
@@ -304,25 +378,30 @@ def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple
             f"payment_method_id {method!r} does not belong to customer {owner.id!r}",
             {"customer": {"customer_id": owner.id}, "payment_method_id": method},
         )
-    if "unsupported_countries" in fx.declared and fx.unsupported_countries:
-        country = fx.unsupported_countries[0]
-        add(
-            "business.unsupported_country",
-            "/billing/country",
-            f"billing.country {country} is unsupported",
-            {"billing": {**base["billing"], "country": country}},
-        )
+    if "unsupported_countries" in fx.declared:
+        for country in rotating_sample(fx.unsupported_countries, BUSINESS_SAMPLE, seed):
+            add(
+                "business.unsupported_country",
+                "/billing/country",
+                f"billing.country {country} is unsupported",
+                {"billing": {**base["billing"], "country": country}},
+            )
     if "billing_currencies" in fx.declared:
-        codes, avoid = currency_codes(), set(fx.billing_currencies) | {p.currency for p in fx.products}
-        currency = next((c for c in ("EUR", "GBP", "JPY", *codes) if c in codes and c not in avoid), None)
-        if currency is not None:
+        codes, avoid = contract.currencies, set(fx.billing_currencies) | {p.currency for p in fx.products}
+        common = [c for c in ("EUR", "GBP", "JPY") if c in codes]
+        unsupported = [c for c in dict.fromkeys((*common, *codes)) if c not in avoid]
+        for currency in rotating_sample(unsupported, CURRENCY_SAMPLE, seed):
             add(
                 "business.unsupported_currency",
                 "/billing_currency",
                 f"billing_currency {currency} is not a billing currency",
                 {"billing_currency": currency},
             )
-    disabled = [m for m in payment_method_types() if m not in fx.enabled_payment_methods]
+    if "tax_ids" in fx.declared and fx.tax_ids and tax_ids_validated:
+        tax_id = _unknown_tax_id(fx.tax_ids)
+        add("business.unknown_tax_id", "/tax_id", f"tax_id {tax_id!r} is not one of the fixtures' tax ids",
+            {"tax_id": tax_id})  # fmt: skip
+    disabled = [m for m in contract.payment_method_types if m not in fx.enabled_payment_methods]
     if "enabled_payment_methods" in fx.declared and disabled:
         add(
             "business.no_eligible_payment_method",
@@ -330,7 +409,7 @@ def business_requests(base: Any, fixtures: Fixtures, *, seed: int) -> list[tuple
             f"allowed_payment_method_types [{disabled[0]!r}] is not enabled",
             {"allowed_payment_method_types": disabled[:1]},
         )
-    return [case for case in out if validate_request(case[3]).ok]
+    return [case for case in out if validate_request(case[3], spec_version=contract).ok]
 
 
 def _unknown(candidate: str, taken: set[str]) -> str:
@@ -339,19 +418,20 @@ def _unknown(candidate: str, taken: set[str]) -> str:
     return candidate
 
 
-def _nullable_top() -> tuple[str, ...]:
+def _nullable_top(contract: Contract) -> tuple[str, ...]:
     """Return the request's top-level fields that may be ``null``, read from the schema (not restated here)."""
-    props = dereferenced(REQUEST)["properties"]
+    props = contract.schema("request")["properties"]
     return tuple(k for k, v in props.items() if isinstance(v.get("type"), list) and "null" in v["type"])
 
 
-def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
+def edge_requests(base: Any, fixtures: Fixtures, *, contract: Contract | None = None) -> list[tuple[str, Any]]:
     """Return named valid variants of a canonical request at the contract's edges (nulls, limits, unicode).
 
     Random generation reaches these only sometimes; a run must always try them, whatever ``max_examples``.
     """
     if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
         return []
+    contract = get_contract(contract)
     item = dict(base["product_cart"][0])
     out: list[tuple[str, Any]] = [
         ("quantity 0 next to quantity 1", {**base, "product_cart": [item, {**item, "quantity": 0}]}),
@@ -359,7 +439,7 @@ def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
             "every nullable field null",
             {
                 **base,
-                **dict.fromkeys(_nullable_top()),
+                **dict.fromkeys(_nullable_top(contract)),
                 "customer": {"email": "nulls@example.com", "name": None, "phone_number": None},
                 "billing": {**base["billing"], "city": None, "state": None, "street": None, "zipcode": None},
             },
@@ -385,6 +465,14 @@ def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
             else None,
         ),
         ("unknown extra keys", {**base, "x_unknown": {"nested": [1, 2]}, "another_unknown": None}),
+        # What real traffic has: upper-case and plus-addressed emails, a long multi-byte name, plain http.
+        ("upper-case email", {**base, "customer": {"email": "Ada.LOVELACE@Example.COM", "name": "Ada Lovelace"}}),
+        ("plus-addressed email", {**base, "customer": {"email": "grace+billing@example.com", "name": "Grace"}}),
+        (
+            "a long multi-byte name",
+            {**base, "customer": {"email": "long.name@example.com", "name": LONG_NAMES[0]}},
+        ),
+        ("a plain http:// return_url", {**base, "return_url": "http://shop.example.com/thanks?order=42"}),
         (
             "booleans set",
             {
@@ -396,12 +484,34 @@ def edge_requests(base: Any, fixtures: Fixtures) -> list[tuple[str, Any]]:
             },
         ),
     ]
-    return [(name, p) for name, p in out if p is not None and validate_request(p).ok]
+    out += _version_edges(base, fixtures, contract)
+    return [(name, p) for name, p in out if p is not None and validate_request(p, spec_version=contract).ok]
 
 
-def still_qualifies(candidate: Any, case: Case) -> bool:
+def _version_edges(base: dict[str, Any], fixtures: Fixtures, contract: Contract) -> list[tuple[str, Any]]:
+    """Return valid requests that use what the version allows beyond the oldest: every payment method type, a
+    metadata value of each allowed type, stacked discount codes (read from the contract, not listed by version).
+
+    A server built to another version refuses some of them; the server of this version must accept them all.
+    """
+    out: list[tuple[str, Any]] = []
+    methods = contract.payment_method_types
+    if any(m in methods for m in fixtures.enabled_payment_methods):
+        out.append(("every payment method type of the spec", {**base, "allowed_payment_method_types": list(methods)}))
+    value = next((r for r in contract.rules("request") if r.id == "metadata.value.type"), None)
+    samples = {"string": "text", "integer": 5, "number": 5.5, "boolean": True}
+    types = [t for t in (value.limit if value is not None and isinstance(value.limit, tuple) else ()) if t in samples]
+    if len(types) > 1:
+        out.append(("a metadata value of every allowed type", {**base, "metadata": {t: samples[t] for t in types}}))
+    codes = list(dict.fromkeys(d.code for d in fixtures.discounts))[:20]
+    if "discount_codes" in (contract.schema("request").get("properties") or {}) and len(codes) >= 2:
+        out.append((f"{len(codes)} stacked discount codes, in order", {**base, "discount_codes": codes}))
+    return out
+
+
+def still_qualifies(candidate: Any, case: Case, *, contract: Contract | None = None) -> bool:
     """True when a shrunk candidate is still the same kind of request (valid, or breaking ``case.rule``)."""
-    result = validate_request(candidate)
+    result = validate_request(candidate, spec_version=contract)
     if case.kind == "valid":
         return result.ok
     return any(v.rule == case.rule for v in result.violations)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..checks.core import NOT_JSON, CheckContext, Observation, fold_server_errors, judges, run_checks
-from ..errors import REDACTED, Violation
-from ..validation.validator import parse_json
+from ..errors import REDACTED, Violation, near_miss_keys
+from ..validation.validator import parse_answer
 from ._plan import PHASES, Case, Stop, plan_cases
-from ._transport import BudgetExhausted, Raw, Transport, redact_json
+from ._transport import BudgetExhausted, Raw, Transport, near_miss_placeholder, redact_json
 from .outcome import ContractRun, Exchange, Finding
 
 if TYPE_CHECKING:
@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
     """Turn the answer to one case into what the checks read: the JSON body parsed, the secrets redacted."""
     body: Any = NOT_JSON
+    defects: tuple[tuple[str, str], ...] = ()
     if raw.status is not None and raw.content and not raw.truncated:
         try:
-            body = redact_json(parse_json(raw.content), list(secrets))
+            value, defects = parse_answer(raw.content)  # strict: a BOM, trailing bytes, duplicate keys noted
+            body = redact_json(value, list(secrets))
         except ValueError:
             body = NOT_JSON
     return Observation(
@@ -53,11 +55,19 @@ def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
         received_at=raw.received_at,
         reason=case.reason,
         truncated=raw.truncated,
+        json_defects=defects,
+        pair=case.pair,
+        role=case.role,
     )
 
 
 _MAX_TEXT = 4096
 _FAST_MS = 10.0  # a target answering faster than this gains nothing from requests in flight
+
+
+def window_opens(alone: Sequence[float]) -> bool:
+    """Return True once the last three answers sent alone each took at least ``_FAST_MS`` (a target far enough)."""
+    return len(alone) >= 3 and min(list(alone)[-3:]) >= _FAST_MS
 
 
 Progress = Callable[..., None]  # (done, total, phase[, violations]): a user's 3-argument callback keeps working
@@ -109,7 +119,7 @@ class _Run:
             deadline=self.deadline,
             allow_live=opts.allow_live,
         )
-        self.ctx = CheckContext(opts.fixtures, opts.settings, opts.latency_budget_ms)
+        self.ctx = CheckContext(opts.fixtures, opts.settings, opts.latency_budget_ms, contract=opts.contract)
         self.observations: list[Observation] = []
         self.judged: list[Case] = []  # the case of each observation, same order
         self.findings: dict[tuple[str, str], tuple[Finding, Case | None, Violation]] = {}
@@ -152,7 +162,6 @@ class _Run:
         ``stop()`` may raise ``KeyboardInterrupt``; a planner crash is recorded as an error (never a pass).
         """
         from ..checks.core import APPLIES_TO
-        from ..generation import strategies
 
         checks = self.opts.checks
         # A phase is sent when a selected check that judges only some kinds judges it (-k auth_required sends
@@ -161,7 +170,7 @@ class _Run:
         specific = [APPLIES_TO[name] for name in checks if not every <= APPLIES_TO[name]]
         self.kinds = frozenset().union(*specific) if specific else every | {"fuzz"}
         self.rules = (
-            tuple(strategies.INVALID_REQUEST_RULES)
+            self.opts.contract.known_rules("request")
             if not self.opts.live and "invalid_request_rejected" in checks
             else ()
         )
@@ -179,6 +188,8 @@ class _Run:
                 live=self.opts.live,
                 kinds=self.kinds,
                 stop=halt,
+                contract=self.opts.contract,
+                tax_ids_validated=self.opts.settings.tax_ids_validated,
             )
         except KeyboardInterrupt:
             raise
@@ -187,8 +198,13 @@ class _Run:
             return
         self.plan_ok = True
         self.plan_complete = plan.complete
+        near = near_miss_keys(self.opts.api_key)
+        # A key without letters has no case to flip: that probe would send the real key.
+        plan = plan.without(lambda case: case.auth.startswith("near_") and case.auth not in near)
         self.planned = {name: len(cases) for name, cases in plan.phases()}
         self.rules += tuple(dict.fromkeys(case.rule for case in plan.business))  # business rules count as covered
+        if plan.notes:
+            self.ctx.notes.setdefault("pricing", []).extend(plan.notes)
         self.cases = [case for _name, cases in plan.phases() for case in cases]
         self.total = len(self.cases)
 
@@ -243,7 +259,7 @@ class _Run:
         very process) requests in flight only add overhead; a target further away gets the whole window.
         """
         if self.window > 1 and not self._opened:
-            self._opened = len(self._alone) >= 3 and min(self._alone) >= _FAST_MS
+            self._opened = window_opens(self._alone)
         return self.window if self._opened else 1
 
     async def _head(self, task: asyncio.Task[_Got], flight: deque[tuple[Case, asyncio.Task[_Got]]]) -> _Got | None:
@@ -409,6 +425,8 @@ class _Run:
         headers = self.transport.headers(case.auth)
         if case.auth == "key":
             headers["Authorization"] = f"Bearer {REDACTED}"
+        elif case.auth.startswith("near_"):
+            headers["Authorization"] = f"Bearer {near_miss_placeholder(case.auth)}"
         request_body = case.payload if case.payload is not None else case.body.decode("utf-8", "replace")
         response_body: Any = obs.body
         if obs.body is NOT_JSON:

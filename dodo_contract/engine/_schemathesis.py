@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from ..contract.schemas import openapi_path
+from ..contract.versions import Contract, get_contract
 from ..validation.validator import validate_request
 from ._plan import Case, Stop, draw, encode
 
@@ -41,15 +42,17 @@ def _intify(value: Any) -> Any:
     return value
 
 
-def plan_schemathesis(seed: int, n: int, *, stop: Stop | None = None) -> list[Case]:
+def plan_schemathesis(seed: int, n: int, *, stop: Stop | None = None, contract: Contract | None = None) -> list[Case]:
     """Draw ``n`` bodies with Schemathesis (half positive, half negative) and label each with our validator.
 
-    ``stop()`` is asked between examples (the run's time budget, a cancelled run): planning then ends early.
+    Both from ``contract``'s version (None: the latest): its ``openapi.yaml``, its validator. ``stop()`` is asked
+    between examples (the run's time budget, a cancelled run): planning then ends early.
     """
+    contract = get_contract(contract)
     import schemathesis
     from schemathesis.generation.modes import GenerationMode
 
-    schema = schemathesis.openapi.from_path(openapi_path())
+    schema = schemathesis.openapi.from_path(openapi_path(contract))
     operation = schema["/payments"]["POST"]
     out: list[Case] = []
     seen: set[bytes] = set()
@@ -67,7 +70,7 @@ def plan_schemathesis(seed: int, n: int, *, stop: Stop | None = None) -> list[Ca
             if raw in seen:
                 continue
             seen.add(raw)
-            result = validate_request(raw)
+            result = validate_request(raw, spec_version=contract)
             label = f"schemathesis {mode.value} case"
             if result.ok:
                 out.append(Case("fuzz", raw, payload, label))
@@ -89,7 +92,7 @@ async def run_schemathesis_phase(run: Any) -> None:
         return cut.is_set()
 
     try:
-        cases = await asyncio.to_thread(plan_schemathesis, run.opts.seed, n, stop=stop)
+        cases = await asyncio.to_thread(plan_schemathesis, run.opts.seed, n, stop=stop, contract=run.opts.contract)
     except Exception as exc:  # Schemathesis failing to load the spec must not pass as "nothing found"
         run.errors.append(f"the Schemathesis phase could not start: {type(exc).__name__}: {exc}")
         return

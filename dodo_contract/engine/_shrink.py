@@ -59,7 +59,7 @@ async def _shrink(run: _Run, key: tuple[str, str], case: Case) -> None:
         for candidate in shrink_candidates(best.payload):
             if attempts >= _SHRINK_PER_FINDING or run.shrink_requests >= _SHRINK_TOTAL:
                 return
-            if not still_qualifies(candidate, case):
+            if not still_qualifies(candidate, case, contract=run.opts.contract):
                 continue
             attempts += 1
             run.shrink_requests += 1
@@ -70,7 +70,9 @@ async def _shrink(run: _Run, key: tuple[str, str], case: Case) -> None:
             if got is None:
                 return
             obs, raw = got
-            scratch = CheckContext(run.ctx.fixtures, run.ctx.settings, run.ctx.latency_budget_ms)
+            scratch = CheckContext(
+                run.ctx.fixtures, run.ctx.settings, run.ctx.latency_budget_ms, contract=run.ctx.contract
+            )
             hit = next((v for c, v in run._checks(obs, scratch) if c == check and v.rule == rule), None)
             if hit is not None:
                 finding = Finding(

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import httpx
 
 from ..contract.settings import ContractSettings
-from ..errors import MIN_KEY_LENGTH, ConfigError, redact
+from ..errors import MIN_KEY_LENGTH, NEAR_MISS_LABELS, ConfigError, near_miss_keys, redact
 from ._hosts import LIVE_HOSTS, guard_target, is_live_host, is_loopback
 
 __all__ = [
@@ -33,10 +33,12 @@ __all__ = [
     "curl_command",
     "is_live_host",
     "is_loopback",
+    "near_miss_placeholder",
     "redact_json",
 ]
 
-AuthMode = Literal["key", "missing", "wrong"]
+# "near_*": a near miss of the real key (errors.near_miss_keys); never printed, shown as its label.
+AuthMode = Literal["key", "missing", "wrong", "near_last", "near_prefix", "near_case"]
 WRONG_KEY = "dodo-contract-wrong-key-0000000000000000"
 DEFAULT_REMOTE_RATE = 20.0  # requests/s: half of Dodo's documented 40 req/s burst for the default tier
 _IN_PROCESS_URL = "http://dodo-contract.invalid"
@@ -169,6 +171,8 @@ class Transport:
             out["Authorization"] = f"Bearer {self.api_key}"
         elif auth == "wrong":
             out["Authorization"] = f"Bearer {WRONG_KEY}"
+        elif auth in NEAR_MISS_LABELS:
+            out["Authorization"] = f"Bearer {near_miss_keys(self.api_key)[auth]}"
         return out
 
     def redact(self, text: str) -> str:
@@ -297,6 +301,8 @@ def curl_command(url: str, body: bytes, *, auth: AuthMode = "key") -> str:
         parts.append('-H "Authorization: Bearer $DODO_API_KEY"')
     elif auth == "wrong":
         parts.append(shlex.quote(f"-H Authorization: Bearer {WRONG_KEY}").replace("'-H ", "-H '", 1))
+    elif auth in NEAR_MISS_LABELS:
+        parts.append(f"-H 'Authorization: Bearer {near_miss_placeholder(auth)}'")
     try:
         text = body.decode("utf-8")
         printable = "\x00" not in text
@@ -309,6 +315,11 @@ def curl_command(url: str, body: bytes, *, auth: AuthMode = "key") -> str:
 
     encoded = base64.b64encode(body).decode("ascii")
     return f"printf %s {shlex.quote(encoded)} | base64 -d | " + " ".join(parts) + " --data-binary @-"
+
+
+def near_miss_placeholder(auth: str) -> str:
+    """Return what reports and reproducers show for a near-miss key: its description, never the key."""
+    return f"<{NEAR_MISS_LABELS[auth]}>"
 
 
 def redact_json(value: Any, secrets: list[str]) -> Any:

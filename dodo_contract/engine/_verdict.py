@@ -19,6 +19,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..checks.core import CHECKS, RUN_CHECK_OWNER, RUN_CHECKS, refused_example
+from ._hint import version_hint
 from ._hosts import is_dodo_host
 from .outcome import ContractRun, Finding, Verdict
 
@@ -64,6 +65,12 @@ def decide(run: _Run) -> ContractRun:
     else:
         errors += _incomplete(run, missing)
         verdict = "failed" if findings else "incomplete" if errors else "passed"
+    contract = run.opts.contract
+    hint = (
+        version_hint(findings, contract, chosen=run.opts.spec_chosen, observations=run.observations)
+        if verdict == "failed"
+        else None
+    )
     return ContractRun(
         verdict=verdict,
         violations=tuple(findings),
@@ -73,6 +80,9 @@ def decide(run: _Run) -> ContractRun:
         target=run.transport.target,
         checks=run.opts.checks,
         interrupted=run.interrupted,
+        spec_version=contract.version,
+        spec=contract.to_dict(),
+        spec_hint=hint,
     )
 
 
@@ -176,5 +186,6 @@ def _stats(run: _Run, covered: list[str], missing: list[str]) -> dict[str, Any]:
         "concurrency_reduced": run.reduced,
         "confirm_requests": run.confirm_requests,
         "request_digest": run.digest.hexdigest(),
+        "notes": {name: list(notes) for name, notes in run.ctx.notes.items()},
         **run.extra_stats,
     }

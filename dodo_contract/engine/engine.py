@@ -26,6 +26,7 @@ from typing import Any
 from ..checks.core import CHECKS
 from ..contract.fixtures import Fixtures, default_fixtures, load_fixtures
 from ..contract.settings import ContractSettings
+from ..contract.versions import Contract, SpecVersion, get_contract, load_contract
 from ..errors import ConfigError, Secret
 from ._hosts import canonical_base_url, is_live_host, live_host_refusal
 from ._limits import DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, MAX_EXAMPLES
@@ -68,6 +69,8 @@ def check_implementation(
     on_request: Callable[[str, bytes], None] | None = None,
     schemathesis: bool = False,
     concurrency: int | None = None,
+    spec_version: SpecVersion = None,
+    openapi: str | Path | None = None,
 ) -> ContractRun:
     """Judge the implementation at ``base_url`` (or the ASGI ``app``) against the Create Payment contract.
 
@@ -84,7 +87,11 @@ def check_implementation(
     checks run (names from ``dodo_contract.checks.CHECKS``). ``settings`` overrides the inferred facts
     (statuses, business codes). ``on_request(kind, body)`` sees every body sent. Dodo's live host is refused
     unless ``allow_live``, and then only a few canonical requests are sent. ``schemathesis=True`` adds an
-    OpenAPI-driven phase run by Schemathesis (slower). Argument errors raise ``ConfigError``; everything that
+    OpenAPI-driven phase run by Schemathesis (slower). ``spec_version`` (a bundled version, ``"latest"``, a
+    ``Contract``, or None for the latest) is the contract every phase is planned and judged by; ``openapi`` (a
+    path) judges by a user's newer Dodo OpenAPI document instead (``load_contract``; not with ``spec_version``).
+    When a run judged by the default fails only on rules that differ between the bundled versions,
+    ``run.spec_hint`` says which version to try. Argument errors raise ``ConfigError``; everything that
     goes wrong while checking ends in a ``ContractRun``: verdict ``"error"`` when nothing could be checked,
     ``"incomplete"`` when the run was cut short (time budget, stalls, rate limiting) before violations were found.
     """
@@ -104,6 +111,8 @@ def check_implementation(
         allow_live=allow_live,
         settings=settings,
         concurrency=concurrency,
+        spec_version=spec_version,
+        openapi=openapi,
     )
     run = _Run(opts, progress=progress, on_request=on_request, schemathesis=schemathesis)
     try:
@@ -176,6 +185,8 @@ class _Options:
     checks: tuple[str, ...]
     live: bool
     settings: ContractSettings
+    contract: Contract
+    spec_chosen: bool  # the version was chosen (not the default), so no hint to try another
 
     @classmethod
     def build(cls, **kw: Any) -> _Options:
@@ -183,6 +194,7 @@ class _Options:
         if (base_url is None) == (app is None):
             raise ConfigError("pass exactly one of base_url (a running implementation) or app (an ASGI app)")
         check_api_key(kw["api_key"])
+        contract = _contract(kw["spec_version"], kw["openapi"])  # before anything else: a bad version sends nothing
         if base_url is not None:
             base_url = canonical_base_url(base_url)  # what the transport will connect to, judged once here
         live = base_url is not None and is_live_host(base_url)
@@ -227,5 +239,18 @@ class _Options:
             max_failures=kw["max_failures"],
             checks=tuple(n for n in CHECKS if n in names),
             live=live,
-            settings=kw["settings"] or ContractSettings(),
+            settings=(kw["settings"] or ContractSettings()).for_contract(contract),
+            contract=contract,
+            spec_chosen=kw["spec_version"] is not None or kw["openapi"] is not None,
         )
+
+
+def _contract(spec_version: SpecVersion, openapi: str | Path | None) -> Contract:
+    """Return the contract a run judges by: a bundled version, a ``Contract``, or a loaded OpenAPI document."""
+    if openapi is None:
+        return get_contract(spec_version)
+    if spec_version is not None:
+        raise ConfigError("give spec_version or openapi, not both")
+    if not isinstance(openapi, (str, Path)):
+        raise ConfigError(f"openapi must be a path to a Dodo OpenAPI document, got {type(openapi).__name__}")
+    return load_contract(openapi)

@@ -99,7 +99,10 @@ class ContractRun:
     (judged), ``planned_requests``, ``cases_per_check`` (requests each check judged), ``cases_per_rule``,
     ``rule_coverage`` (``covered``, ``missing``, ``ratio``), ``business_refusals``, ``status_counts``,
     ``latency_ms`` (``p50``, ``p99``, ``max``), ``duration_s``, ``stopped`` (why the run stopped early, or None),
-    ``concurrency``, ``most_in_flight``, ``concurrency_reduced``, ``request_digest``.
+    ``concurrency``, ``most_in_flight``, ``concurrency_reduced``, ``request_digest``. ``spec_version`` is the
+    version the run was judged by, ``spec`` that contract's summary (``Contract.to_dict()``: for a loaded
+    ``--openapi`` document its ``source``), and ``spec_hint`` says, for a run judged by the default whose every
+    violation concerns what differs from an older bundled version, which version to try (else None).
     """
 
     verdict: Verdict
@@ -110,6 +113,9 @@ class ContractRun:
     target: str = ""
     checks: tuple[str, ...] = ()
     interrupted: bool = False
+    spec_version: str = ""
+    spec: dict[str, Any] = field(default_factory=dict)
+    spec_hint: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -124,6 +130,9 @@ class ContractRun:
             "target": self.target,
             "seed": self.seed,
             "interrupted": self.interrupted,
+            "spec_version": self.spec_version,
+            "spec": self.spec,
+            "spec_hint": self.spec_hint,
             "errors": list(self.errors),
             "checks": list(self.checks),
             "violations": [f.to_dict() for f in self.violations],

@@ -81,6 +81,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "--operation", choices=OPERATIONS, default="payments", help="the operation to compare (default: %(default)s)"
     )
 
+    fx = sub.add_parser("fixtures", help="the fixtures (catalog) file: write a starting point")
+    fx_sub = fx.add_subparsers(
+        dest="fixtures_command", metavar="FIXTURES_COMMAND", parser_class=_Parser, required=True, help="init"
+    )
+    fi = fx_sub.add_parser("init", help="write the built-in catalog (every field of the format) to edit")
+    fi.add_argument(
+        "file",
+        nargs="?",
+        default="dodo-catalog.json",
+        metavar="FILE",
+        help="where to write ('-': stdout; default: %(default)s)",
+    )
+    fi.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
     m = sub.add_parser("mock", help="serve the reference mock of POST /payments")
     m.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     m.add_argument(
@@ -100,6 +114,16 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--fault", metavar="NAME", help="break the mock on purpose (see --list-faults; default: none)")
     m.add_argument("--seed", type=int, default=None, help="seed for generated ids (default: random)")
+    m.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="the spec version to serve: validate with it, know only its fields (default: latest; see spec list)",
+    )
+    m.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="serve the contract of this Dodo OpenAPI document (JSON or YAML) instead (default: none)",
+    )
     m.add_argument("--list-faults", action="store_true", help="list fault modes and exit")
 
     g = sub.add_parser(
@@ -182,6 +206,18 @@ def _build_parser() -> argparse.ArgumentParser:
         help="also fuzz with Schemathesis-generated bodies from schemas/openapi.yaml, judged by our validator; "
         "slower (env DODO_CONTRACT_SCHEMATHESIS; default: off)",
     )
+    g.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="the spec version to judge by, e.g. 1.86.0 for a server built to it (env DODO_CONTRACT_SPEC_VERSION; "
+        "default: latest, what Dodo's servers speak; see spec list)",
+    )
+    g.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="judge by this newer Dodo OpenAPI document (JSON or YAML) with the newest overlay "
+        "(env DODO_CONTRACT_OPENAPI; default: none)",
+    )
 
     t = sub.add_parser("selftest", help="mutation score: the engine against the reference mock in every fault mode")
     t.add_argument(
@@ -194,6 +230,12 @@ def _build_parser() -> argparse.ArgumentParser:
         default=30,
         metavar="N",
         help="generated valid requests per run (default: %(default)s)",
+    )
+    t.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="only this spec version: the mock serves it and the engine judges by it "
+        "(default: every bundled version, one matrix each)",
     )
 
     r = sub.add_parser(
@@ -229,6 +271,16 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow Dodo's live host (env DODO_CONTRACT_ALLOW_LIVE; default: refused)",
     )
+    r.add_argument(
+        "--spec-version",
+        metavar="V",
+        help="the spec version to re-judge by (env DODO_CONTRACT_SPEC_VERSION; default: the report's)",
+    )
+    r.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="re-judge by this Dodo OpenAPI document (env DODO_CONTRACT_OPENAPI; default: the report's version)",
+    )
     return parser
 
 
@@ -260,6 +312,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             return _validate(args, out, err)
         if args.command == "spec":
             return _spec(args, out)
+        if args.command == "fixtures":
+            return _fixtures_init(args, out)
         if args.command == "mock":
             from ..mock.app import run_mock_command
 
@@ -271,7 +325,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if args.command == "selftest":
             from .selftest import selftest
 
-            result = selftest(faults=args.fault, seed=args.seed, max_examples=args.max_examples)
+            result = selftest(
+                faults=args.fault, seed=args.seed, max_examples=args.max_examples, spec_version=args.spec_version
+            )
             print(result.matrix(), file=out)
             return EXIT_OK if result.passed else EXIT_VIOLATIONS
         from .gate import run_replay_command
@@ -283,6 +339,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except KeyboardInterrupt:
         print(f"dodo-contract {args.command}: interrupted", file=err)
         return EXIT_ERROR
+
+
+def _fixtures_init(args: argparse.Namespace, out: TextIO) -> int:
+    from ..contract.fixtures import default_catalog_text, write_default_catalog
+
+    if args.file == "-":
+        out.write(default_catalog_text())
+        return EXIT_OK
+    written = write_default_catalog(args.file, force=args.force)
+    print(f"wrote the built-in catalog to {written}; edit it to say what your implementation holds", file=out)
+    return EXIT_OK
 
 
 def _documents(name: str, text: str) -> Iterator[tuple[str, Any]]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.settings import ContractSettings
+from ..contract.versions import Contract, get_contract, load_contract, resolve_version
 from ..engine._hosts import LIVE_HOSTS, canonical_base_url, is_live_host, live_host_refusal
 from ..engine._limits import MAX_CONCURRENCY, MAX_EXAMPLES
 from ..errors import MIN_KEY_LENGTH, ConfigError, Secret
@@ -62,7 +63,9 @@ class RunConfig:
     (``engine._hosts.canonical_base_url``) the transport will connect to. ``max_examples`` and ``concurrency``
     None leave the engine's defaults. ``contract`` holds overrides of the inferred facts
     (``[tool.dodo-contract.inferred]``), None for the defaults. ``sources`` says where each option that was set
-    came from (for messages), e.g. ``"--seed"``.
+    came from (for messages), e.g. ``"--seed"``. ``spec_version`` is a bundled version (None: the default, the
+    latest, not chosen), ``openapi`` a user's Dodo OpenAPI document to judge by instead; ``spec()`` is the
+    ``Contract`` they name (checked, and a document loaded, when the options are resolved).
     """
 
     base_url: str | None = None
@@ -79,6 +82,8 @@ class RunConfig:
     latency_budget_ms: float = _DEFAULT_LATENCY_BUDGET_MS
     time_budget_s: float = _DEFAULT_TIME_BUDGET_S
     contract: ContractSettings | None = None
+    spec_version: str | None = None
+    openapi: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -89,6 +94,20 @@ class RunConfig:
     def source(self, name: str) -> str:
         """Return where option ``name`` came from ("default" when nobody set it)."""
         return self.sources.get(name, "default")
+
+    def spec(self) -> Contract:
+        """Return the contract the run judges by: ``openapi``'s document, else ``spec_version`` (None: latest)."""
+        if self.openapi is not None:
+            try:
+                return load_contract(self.openapi)
+            except ConfigError as exc:
+                raise ConfigError(f"{self.source('openapi')}: {exc}") from None
+        return get_contract(self.spec_version)
+
+    @property
+    def spec_chosen(self) -> bool:
+        """True when a version or document was chosen (the hint to try another is only for the default)."""
+        return self.spec_version is not None or self.openapi is not None
 
 
 # name -> (converter, takes_path_base). Converters get (raw value, where) and raise ConfigError.
@@ -153,6 +172,17 @@ def _url(value: Any, where: str) -> str | None:
     return canonical_base_url(text, where=where)
 
 
+def _spec_version(value: Any, where: str) -> str | None:
+    text = _text(value, where)
+    if text is None:
+        return None
+    try:
+        resolved = resolve_version(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return "latest" if text == "latest" else resolved  # an explicit "latest" is a choice, kept as said
+
+
 def _api_key(value: Any, where: str) -> str | None:
     if value is None:
         return None
@@ -182,9 +212,11 @@ _CONVERTERS: dict[str, _Converter] = {
     "concurrency": _int(1, MAX_CONCURRENCY),
     "latency_budget_ms": _positive_float,
     "time_budget_s": _positive_float,
+    "spec_version": _spec_version,
+    "openapi": _text,
 }
 OPTION_NAMES = tuple(_CONVERTERS)
-_PATHS = frozenset({"fixtures", "report_dir"})
+_PATHS = frozenset({"fixtures", "report_dir", "openapi"})
 
 
 def env_name(option: str) -> str:
@@ -244,16 +276,19 @@ _INTS = frozenset(
         "stall_limit",
         "minimum_charge",
         "class_min_cases",
+        "rounding_per_line",
     }
 )
-_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s", "success_floor"})
+_FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s", "success_floor", "tax_ceiling"})
+_BOOLS = frozenset({"tax_ids_validated"})
+_MAPS = frozenset({"expected_codes"})
 
 
 def _contract_settings(table: Any, where: str) -> ContractSettings:
     """Build the overrides of the inferred facts from ``[tool.dodo-contract.inferred]``."""
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table, got {_kind(table)}")
-    known = _INT_SETS | _STR_SETS | _INTS | _FLOATS
+    known = _INT_SETS | _STR_SETS | _INTS | _FLOATS | _BOOLS | _MAPS
     values: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
@@ -265,6 +300,14 @@ def _contract_settings(table: Any, where: str) -> ContractSettings:
             if not isinstance(value, list) or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
                 raise ConfigError(f"{where} {raw_key}: must be a list of {kind.__name__}s")
             values[key] = frozenset(value)
+        elif key in _BOOLS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} {raw_key}: must be true or false, got {value!r}")
+            values[key] = value
+        elif key in _MAPS:
+            if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+                raise ConfigError(f'{where} {raw_key}: must be a table of rule id = "CODE", got {value!r}')
+            values[key] = {**dict(ContractSettings().expected_codes), **value}
         elif key in _INTS:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{where} {raw_key}: must be an integer, got {value!r}")
@@ -371,6 +414,8 @@ def resolve_config(
         latency_budget_ms=values.get("latency_budget_ms", _DEFAULT_LATENCY_BUDGET_MS),
         time_budget_s=values.get("time_budget_s", _DEFAULT_TIME_BUDGET_S),
         contract=contract,
+        spec_version=values.get("spec_version"),
+        openapi=values.get("openapi"),
         sources=sources,
     )
     _check(config)
@@ -390,6 +435,15 @@ def _check(config: RunConfig) -> None:
         raise ConfigError(f"{config.source('fixtures')}: fixtures file {config.fixtures} does not exist")
     if config.report_dir.exists() and not config.report_dir.is_dir():
         raise ConfigError(f"{config.source('report_dir')}: report dir {config.report_dir} is not a directory")
+    if config.openapi is not None:
+        if config.spec_version is not None:
+            raise ConfigError(
+                f"give spec-version or openapi, not both: spec version {config.spec_version} from "
+                f"{config.source('spec_version')}, openapi {config.openapi} from {config.source('openapi')}"
+            )
+        if not config.openapi.is_file():
+            raise ConfigError(f"{config.source('openapi')}: OpenAPI document {config.openapi} does not exist")
+        config.spec()  # a document that does not parse, or has no POST /payments, stops everything here
     if config.base_url is None:
         return
     if is_live_host(config.base_url) and not config.allow_live:

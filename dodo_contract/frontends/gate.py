@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..contract.versions import Contract, get_contract
 from ..engine.outcome import ContractRun
 from ..errors import REDACTED, ConfigError, DodoContractError, Secret, Violation, escape_surrogates, redact
 from ..reports._terminal import exit_line, print_summary, progress_bar
@@ -61,12 +62,18 @@ def exit_code(run: ContractRun) -> int:
 def _error_run(
     config: RunConfig, target: str, seed: int | None, message: str, *, interrupted: bool = False
 ) -> ContractRun:
+    try:
+        contract = config.spec()
+        spec: dict[str, Any] = {"spec_version": contract.version, "spec": contract.to_dict()}
+    except DodoContractError:
+        spec = {}
     return ContractRun(
         verdict="error",
         errors=(escape_surrogates(redact(message, config.secrets)),),
         seed=seed,
         target=target,
         interrupted=interrupted,
+        **spec,
     )
 
 
@@ -97,7 +104,8 @@ def run_gate(
     Problems met while running (unreachable host, bad fixtures, an interrupt, an internal error) come back as a
     run with verdict ``error`` and a message, never as an exception, so every front end can still write reports.
     A run interrupted by Ctrl-C has ``interrupted=True``. ``checks`` restricts the checks (and so the phases
-    planned and sent), as the pytest plugin does for ``-k``.
+    planned and sent), as the pytest plugin does for ``-k``. The run is judged by ``config.spec()`` (the chosen
+    version or document, else the latest), and the embedded mock serves that same version.
     """
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
     target = config.base_url or MOCK_TARGET
@@ -106,7 +114,9 @@ def run_gate(
         from ..engine.engine import check_implementation
 
         fixtures = load_fixtures(config.fixtures) if config.fixtures else default_fixtures()
+        contract = config.spec()
         options: dict[str, Any] = {
+            "spec_version": contract if config.spec_chosen else None,  # None: the default, which may give a hint
             "fixtures": fixtures,
             "seed": seed,
             "timeout": config.timeout,
@@ -130,7 +140,7 @@ def run_gate(
             from ..mock.app import serve_mock
 
             key = Secret("sk_test_mock_" + secrets.token_hex(16))
-            with serve_mock(fixtures=fixtures, api_key=key, seed=seed) as server:
+            with serve_mock(fixtures=fixtures, api_key=key, seed=seed, spec_version=contract) as server:
                 target = f"{MOCK_TARGET} at {server.url}"
                 run = check_implementation(server.url, api_key=key, **options)
                 run = dataclasses.replace(run, errors=tuple(redact(e, [key]) for e in run.errors), target=target)
@@ -165,6 +175,8 @@ _GATE_FLAGS = (
     "allow_live",
     "schemathesis",
     "concurrency",
+    "spec_version",
+    "openapi",
 )
 
 
@@ -274,12 +286,20 @@ def _auth_mode(headers: Mapping[str, Any]) -> AuthMode:
     value = next((str(v) for k, v in headers.items() if k.lower() == "authorization"), None)
     if value is None:
         return "missing"
+    from ..engine._transport import near_miss_placeholder
+    from ..errors import NEAR_MISS_LABELS
+
+    for mode in NEAR_MISS_LABELS:
+        if near_miss_placeholder(mode) in value:
+            return mode  # type: ignore[return-value]
     return "key" if REDACTED in value else "wrong"
 
 
-def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) -> tuple[str, list[Violation] | str]:
+def _replay_one(
+    finding: Mapping[str, Any], config: RunConfig, base_url: str, contract: Contract
+) -> tuple[str, list[Violation] | str]:
     """Re-send one recorded request and re-run its check; return (what came back, violations or why unjudged)."""
-    from ..checks.core import APPLIES_TO, CHECKS, RUN_CHECKS, CheckContext, Kind
+    from ..checks.core import APPLIES_TO, CHECKS, PAIR_RULES, RUN_CHECKS, CheckContext, Kind
     from ..contract.fixtures import default_fixtures, load_fixtures
     from ..contract.settings import ContractSettings
     from ..engine._plan import Case
@@ -291,6 +311,8 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
         return "not sent", f"{check!r} is not a check of this version of dodo-contract"
     if check == "payment_id_unique" or finding.get("rule") in RUN_CHECKS:
         return "not sent", "not replayable on its own (it judges the whole run); run the gate again"
+    if finding.get("rule") in PAIR_RULES:
+        return "not sent", "not replayable on its own (it judges a pair of requests together); run the gate again"
     request = finding.get("request")
     if not isinstance(request, Mapping):
         return "not sent", "the report does not record the request"
@@ -298,7 +320,7 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
     body = _body_bytes(finding)
     mode = _auth_mode(headers if isinstance(headers, Mapping) else {})
     assert config.api_key is not None
-    settings = config.contract or ContractSettings()
+    settings = (config.contract or ContractSettings()).for_contract(contract)
 
     async def send() -> Any:
         async with Transport(
@@ -331,7 +353,9 @@ def _replay_one(finding: Mapping[str, Any], config: RunConfig, base_url: str) ->
     )
     obs = observe(case, raw, secrets=[config.api_key])
     fixtures = load_fixtures(config.fixtures) if config.fixtures else default_fixtures()
-    context = CheckContext(fixtures=fixtures, settings=settings, latency_budget_ms=config.latency_budget_ms)
+    context = CheckContext(
+        fixtures=fixtures, settings=settings, latency_budget_ms=config.latency_budget_ms, contract=contract
+    )
     return answer, CHECKS[check](obs, context)
 
 
@@ -344,7 +368,7 @@ def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) ->
     """
     try:
         data = load_report(args.report)
-        flags = _flags(args, ("base_url", "api_key", "fixtures", "timeout", "allow_live"))
+        flags = _flags(args, ("base_url", "api_key", "fixtures", "timeout", "allow_live", "spec_version", "openapi"))
         target = str(data.get("target") or "").strip()
         if not flags["base_url"]:
             if not target.startswith(("http://", "https://")):
@@ -353,18 +377,41 @@ def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) ->
                 )
             flags["base_url"] = target
         config = resolve_config(flags)  # the live-host guard judges the report's target like any --base-url
+        contract = _replay_contract(data, config)
     except ConfigError as exc:
         print(redact(f"dodo-contract replay: {exc}", _candidate_keys(args)), file=err)
         return EXIT_ERROR
     try:
-        return _replay(args, data, config, out=out, err=err)
+        return _replay(args, data, config, contract, out=out, err=err)
     except Exception as exc:  # fail closed, one redacted line
         message = f"dodo-contract replay: internal error in dodo-contract: {type(exc).__name__}: {exc}"
         print(escape_surrogates(redact(message, config.secrets)), file=err)
         return EXIT_ERROR
 
 
-def _replay(args: argparse.Namespace, data: Mapping[str, Any], config: RunConfig, *, out: TextIO, err: TextIO) -> int:
+def _replay_contract(data: Mapping[str, Any], config: RunConfig) -> Contract:
+    """Return the contract to re-judge by: the one chosen now, else the version the report was judged by."""
+    if config.spec_chosen:
+        return config.spec()
+    spec = data.get("spec") if isinstance(data.get("spec"), Mapping) else {}
+    if spec and spec.get("bundled") is False:
+        raise ConfigError(
+            f"the report was judged by a loaded OpenAPI document ({(spec.get('source') or {}).get('file')}); "
+            "pass it again with --openapi FILE"
+        )
+    version = data.get("spec_version")
+    return get_contract(str(version)) if isinstance(version, str) and version else get_contract()
+
+
+def _replay(
+    args: argparse.Namespace,
+    data: Mapping[str, Any],
+    config: RunConfig,
+    contract: Contract,
+    *,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     findings = list(data["violations"])
     if args.case is not None:
         if not 0 <= args.case < len(findings):
@@ -396,7 +443,7 @@ def _replay(args: argparse.Namespace, data: Mapping[str, Any], config: RunConfig
         number = finding.get("index", index if args.case is None else args.case)
         head = f"#{number} [{finding.get('check')}] {finding.get('pointer') or '(root)'}: {finding.get('message')}"
         try:
-            answer, outcome = _replay_one(finding, config, config.base_url)
+            answer, outcome = _replay_one(finding, config, config.base_url, contract)
         except DodoContractError as exc:
             print(escape_surrogates(redact(f"dodo-contract replay: {exc}", keys)), file=err)
             return EXIT_ERROR

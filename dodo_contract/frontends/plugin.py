@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ..contract.fixtures import Fixtures
+    from ..contract.versions import SpecVersion
     from ..validation.validator import ValidationResult
 
 __all__ = ["ContractCheckItem", "DodoValidator"]
@@ -49,7 +50,9 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "report_dir": ("folder for dodo-contract.{json,junit.xml,html,md} (default: reports/)", False),
     "timeout": ("per-request timeout in seconds (default 10)", False),
     "rate_limit": ("requests per second (default: unlimited on loopback, 20/s elsewhere)", False),
-    "concurrency": ("requests in flight at once (default 10; 1 sends one at a time)", False),
+    "concurrency": ("requests in flight at once (default 16; 1 sends one at a time)", False),
+    "spec_version": ("the spec version to judge by, e.g. 1.86.0 (default: latest; dodo-contract spec list)", False),
+    "openapi": ("judge by this newer Dodo OpenAPI document (JSON or YAML) instead of a bundled version", False),
     "allow_live": ("allow Dodo's live host (positive, request-budgeted subset only)", True),
     "schemathesis": ("also fuzz with Schemathesis-generated bodies, judged by our validator (slower)", True),
 }
@@ -283,25 +286,32 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 class DodoValidator:
-    """Validate payloads against the contract: ``request(payload)``, ``response(...)``, ``error(...)``."""
+    """Validate payloads against the contract: ``request(payload)``, ``response(...)``, ``error(...)``.
+
+    ``spec_version`` is the version judged by (a version, a ``Contract``, or None for the latest); the fixture
+    ``dodo_validator`` passes the session's (``--dodo-spec-version`` / ``--dodo-openapi``).
+    """
+
+    def __init__(self, spec_version: SpecVersion = None) -> None:
+        self.spec_version = spec_version
 
     def request(self, payload: Any, *, strict: bool = False) -> ValidationResult:
         """Validate a create-payment request body."""
         from ..validation.validator import validate_request
 
-        return validate_request(payload, strict=strict)
+        return validate_request(payload, strict=strict, spec_version=self.spec_version)
 
     def response(self, payload: Any, *, strict: bool = False) -> ValidationResult:
         """Validate a 200 response body."""
         from ..validation.validator import validate_response
 
-        return validate_response(payload, strict=strict)
+        return validate_response(payload, strict=strict, spec_version=self.spec_version)
 
     def error(self, payload: Any) -> ValidationResult:
         """Validate an error body ({code, message})."""
         from ..validation.validator import validate_error
 
-        return validate_error(payload)
+        return validate_error(payload, spec_version=self.spec_version)
 
     validate_request = request
     validate_response = response
@@ -318,9 +328,12 @@ def dodo_fixtures(pytestconfig: pytest.Config) -> Fixtures:
 
 
 @pytest.fixture(scope="session")
-def dodo_validator() -> DodoValidator:
-    """An object with ``request``/``response``/``error`` validate methods returning ``ValidationResult``."""
-    return DodoValidator()
+def dodo_validator(pytestconfig: pytest.Config) -> DodoValidator:
+    """An object with ``request``/``response``/``error`` validate methods returning ``ValidationResult``.
+
+    It judges by the session's spec version (``--dodo-spec-version``, ``--dodo-openapi``; default: the latest).
+    """
+    return DodoValidator(_run_config(pytestconfig).spec())
 
 
 @pytest.fixture(scope="session")

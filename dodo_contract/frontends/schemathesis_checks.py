@@ -25,7 +25,9 @@ almost never get a 200, so without them the success-path checks would rarely jud
 
 Environment: ``DODO_CONTRACT_FIXTURES`` (a fixtures file: the ids and codes the server knows; default: the
 bundled catalog; it builds the canonical examples, and ``valid_request_accepted`` spots refusals it contradicts) and
-``DODO_CONTRACT_LATENCY_BUDGET_MS`` (default 2000). A bad value makes the hooks module fail to load.
+``DODO_CONTRACT_LATENCY_BUDGET_MS`` (default 2000), ``DODO_CONTRACT_SPEC_VERSION`` (the version to judge by;
+default: the latest; pass that version's ``schemas/<version>/openapi.yaml`` to ``schemathesis run``) or
+``DODO_CONTRACT_OPENAPI`` (a newer Dodo document). A bad value makes the hooks module fail to load.
 """
 
 from __future__ import annotations
@@ -43,16 +45,20 @@ from schemathesis.core.parameters import ParameterLocation
 
 from ..checks.core import APPLIES_TO, CHECKS, NOT_JSON, CheckContext, Kind, Observation, payment_id_unique
 from ..contract.fixtures import default_fixtures, load_fixtures
+from ..contract.settings import ContractSettings
+from ..contract.versions import get_contract, load_contract
 from ..engine._transport import redact_json
 from ..errors import ConfigError, Violation, redact
 from ..generation.strategies import canonical_requests
-from ..validation.validator import parse_json, validate_request
+from ..validation.validator import parse_answer, parse_json, validate_request
 
 __all__ = ["CHECK_NAMES", "FIXTURES_ENV", "LATENCY_ENV", "PREFIX", "before_add_examples", "build_observation", "judge"]
 
 PREFIX = "dodo_"
 FIXTURES_ENV = "DODO_CONTRACT_FIXTURES"
 LATENCY_ENV = "DODO_CONTRACT_LATENCY_BUDGET_MS"
+SPEC_VERSION_ENV = "DODO_CONTRACT_SPEC_VERSION"
+OPENAPI_ENV = "DODO_CONTRACT_OPENAPI"
 
 # Checks that judge every answer, whatever was sent.
 _ANY_REQUEST = ("response_received", "no_server_error", "latency_budget")
@@ -63,9 +69,18 @@ _OPERATION = (
     "response_schema_conformance",
     "error_schema_conformance",
     "error_code_documented",
+    "response_json_strict",
 )
 # Checks that judge the body sent: only with the caller's own Authorization header.
-_BODY = ("valid_request_accepted", "invalid_request_rejected", "request_values_reflected", "payment_link_present")
+_BODY = (
+    "valid_request_accepted",
+    "invalid_request_rejected",
+    "request_values_reflected",
+    "payment_link_present",
+    "error_code_matches_cause",
+    "total_amount_plausible",
+)
+# Not registered: pricing_relations_hold (it judges the engine's own pairs of requests).
 CHECK_NAMES: tuple[str, ...] = (*_ANY_REQUEST, *_OPERATION, *_BODY, "payment_id_unique")
 
 _I64 = 2**63
@@ -83,7 +98,15 @@ def _context_from_env(env: Mapping[str, str]) -> CheckContext:
             budget = math.nan
         if not (math.isfinite(budget) and budget > 0):
             raise ConfigError(f"{LATENCY_ENV} must be a positive number of milliseconds, got {raw!r}")
-    return CheckContext(fixtures, latency_budget_ms=budget)
+    version, document = env.get(SPEC_VERSION_ENV, "").strip(), env.get(OPENAPI_ENV, "").strip()
+    if version and document:
+        raise ConfigError(f"set {SPEC_VERSION_ENV} or {OPENAPI_ENV}, not both")
+    try:
+        contract = load_contract(document) if document else get_contract(version or None)
+    except ConfigError as exc:
+        raise ConfigError(f"env {OPENAPI_ENV if document else SPEC_VERSION_ENV}: {exc}") from None
+    settings = ContractSettings().for_contract(contract)
+    return CheckContext(fixtures, settings, latency_budget_ms=budget, contract=contract)
 
 
 _CTX = _context_from_env(os.environ)  # at import: a bad fixtures file stops `schemathesis run` before it sends
@@ -165,7 +188,7 @@ def build_observation(ctx: Any, response: Any, case: Any) -> tuple[Observation |
     if not _judges_body(ctx, case, sent_auth):
         kind, label = "auth", "an Authorization header Schemathesis changed"
     else:
-        result = validate_request(raw)
+        result = validate_request(raw, spec_version=_CTX.contract)
         if result.ok:
             kind = "fuzz" if _ambiguous_numbers(payload) else "valid"
         else:
@@ -173,10 +196,12 @@ def build_observation(ctx: Any, response: Any, case: Any) -> tuple[Observation |
             kind, rule, pointer = "invalid", first.rule, first.pointer
             label = redact(f"{first.pointer or '(root)'}: {first.message}", secrets)
     body: Any = NOT_JSON
+    defects: tuple[tuple[str, str], ...] = ()
     content = response.content or b""
     if content and len(content) >= getattr(response, "content_size", len(content)):
         try:
-            body = redact_json(parse_json(content), secrets)
+            value, defects = parse_answer(content)  # strict, as the engine reads answers
+            body = redact_json(value, secrets)
         except ValueError:
             body = NOT_JSON
     headers = {k.lower(): _joined(v) for k, v in response.headers.items()}
@@ -191,6 +216,7 @@ def build_observation(ctx: Any, response: Any, case: Any) -> tuple[Observation |
         pointer=pointer,
         label=label,
         received_at=time.time(),
+        json_defects=defects,
     )
     return obs, key
 
@@ -267,7 +293,9 @@ class _PaymentIdUnique:
             first = self.seen.setdefault(pid, exchange)
         if first == exchange:
             return None
-        scratch = CheckContext(_CTX.fixtures, _CTX.settings, _CTX.latency_budget_ms, payment_ids={pid: 1})
+        scratch = CheckContext(
+            _CTX.fixtures, _CTX.settings, _CTX.latency_budget_ms, payment_ids={pid: 1}, contract=_CTX.contract
+        )
         found = payment_id_unique(obs, scratch)
         if found:
             _fail("payment_id_unique", found, response)
@@ -286,7 +314,7 @@ def before_add_examples(context: Any, examples: list[Any]) -> None:
     operation = getattr(context, "operation", None)
     if operation is None or str(operation.method).upper() != "POST" or operation.path != "/payments":
         return
-    for _name, body in canonical_requests(_CTX.fixtures):
+    for _name, body in canonical_requests(_CTX.fixtures, spec_version=_CTX.contract):
         examples.append(operation.Case(body=body, media_type="application/json"))
 
 

@@ -12,6 +12,7 @@ reading to stake a verdict on). Every request returned passes the validator of i
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ..contract.fixtures import Fixtures, Product
@@ -20,7 +21,9 @@ from ..contract.versions import Contract
 from ..validation.validator import validate_request
 from ._pools import INT32_MAX, Payload
 
-__all__ = ["boundary_requests"]
+__all__ = ["boundary_requests", "null_requests"]
+
+_TAX_ROOM = 2  # a large quantity leaves room for tax on top: quantity x price x 2 still fits int32
 
 
 def boundary_requests(base: Payload, fx: Fixtures, contract: Contract) -> list[tuple[str, Payload]]:
@@ -55,6 +58,12 @@ def boundary_requests(base: Payload, fx: Fixtures, contract: Contract) -> list[t
             if unit is not None:
                 line = {"product_id": unit.id, "quantity": limit, **({"amount": 1} if unit.pay_what_you_want else {})}
                 add(f"{rule.id} (quantity {limit} at a unit price of 1)", product_cart=[line])
+            cheapest = _cheapest(fx)
+            if cheapest is not None and cheapest.price > 1:
+                # No product at 1: the largest quantity whose total, even with tax on top, still fits int32.
+                quantity = min(limit, INT32_MAX // (cheapest.price * _TAX_ROOM))
+                line = {"product_id": cheapest.id, "quantity": quantity}
+                add(f"{rule.id} (quantity {quantity}: the total still fits int32)", product_cart=[line])
         elif rule.keyword == "maximum" and path == ("product_cart", ITEM, "amount"):
             pwyw = next((p for p in fx.products if p.pay_what_you_want and p.min_amount <= limit), None)
             if pwyw is not None:
@@ -77,3 +86,52 @@ def _unit_price(product: Product) -> int:
 def _cheapest(fx: Fixtures) -> Product | None:
     fixed = [p for p in fx.checkout.one_time(fx.products) if not p.pay_what_you_want and p.price > 0]
     return min(fixed, key=lambda p: p.price) if fixed else None
+
+
+def _nullable(node: Any) -> bool:
+    kinds = node.get("type") if isinstance(node, dict) else None
+    return (isinstance(kinds, list) and "null" in kinds) or kinds == "null"
+
+
+def _nullable_paths(node: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Return the path of every property of ``node`` whose schema allows ``null`` (array items at index 0)."""
+    if not isinstance(node, dict):
+        return []
+    out: list[tuple[str | int, ...]] = []
+    for name, sub in (node.get("properties") or {}).items():
+        if _nullable(sub):
+            out.append((*path, name))
+        out += _nullable_paths(sub, (*path, name))
+    if isinstance(node.get("items"), dict):
+        out += _nullable_paths(node["items"], (*path, 0))
+    for branch in node.get("anyOf") or node.get("oneOf") or ():
+        out += [p for p in _nullable_paths(branch, path) if p not in out]
+    return out
+
+
+def _with_null(base: Payload, path: tuple[str | int, ...]) -> Payload:
+    out = copy.deepcopy(base)
+    node: Any = out
+    for part in path[:-1]:
+        nxt = node[int(part)] if isinstance(node, list) else node.get(part)
+        if not isinstance(nxt, (dict, list)):
+            nxt = {}
+            node[part] = nxt
+        node = nxt
+    node[path[-1]] = None
+    return out
+
+
+def null_requests(base: Payload, contract: Contract) -> list[tuple[str, Payload]]:
+    """Return one valid request per nullable field of ``contract``'s request schema, that field ``null``, one at a time.
+
+    The fields are read from the schema of the version (never hand-listed), nested ones too (``billing.city``,
+    ``customer.name`` on a new customer, a cart line's ``amount``); a request that the null would make invalid
+    (a field whose null a cross-field rule forbids) is left out.
+    """
+    out = []
+    for path in _nullable_paths(contract.schema("request")):
+        payload = _with_null(base, path)
+        if validate_request(payload, spec_version=contract).ok:
+            out.append(("null: /" + "/".join(map(str, path)), payload))
+    return out

@@ -20,7 +20,13 @@ _FIRST = ("Ada", "Grace", "José", "Zoë", "Łukasz", "Søren", "François", "Α
           "محمد", "अनन्या", "Nguyễn", "İlkay", "Mary-Jane", "Chloé", "D'Arcy", "Ōta", "Dodo 🦤")  # fmt: skip
 _LAST = ("Lovelace", "Hopper", "Álvarez", "Ünlü", "Nowak", "Kierkegaard", "Dubois", "Παπαδοπούλου", "Иванова",
          "李", "山田", "الحسن", "शर्मा", "Thị Minh", "Yılmaz", "O'Brien", "Smith-Jones", "Müller")  # fmt: skip
-NAMES = (*_FIRST, *(f"{f} {la}" for f, la in itertools.product(_FIRST, _LAST)))
+# Real names run long (several given names, family names, titles): a name comes back whole, never truncated.
+LONG_NAMES = (
+    "Maria Fernanda de los Ángeles Guadalupe Hernández y Rodríguez-Ocampo de la Santísima Trinidad Álvarez",
+    "Дмитрий Александрович Константинопольский-Преображенский Великолепный Второй Младший Старший Друг",
+    "Ōtsuka Hanako 大塚花子 née Yamamoto-Nakamura, Dr. phil. habil., Honorary Fellow of the Society 🦤",
+)
+NAMES = (*_FIRST, *(f"{f} {la}" for f, la in itertools.product(_FIRST, _LAST)), *LONG_NAMES)
 STREETS = ("1 Infinite Loop", "221B Baker Street", "Calle de Alcalá 42", "Øster Allé 5", "Straße des 17. Juni 135",
            "ул. Тверская, д. 7", "千代田区千代田1-1", "12 Rue de l'Église", "Av. Paulista, 1578",
            "MG Road 12, 3rd Floor", "Apt #5, 742 Evergreen Terrace", "P.O. Box 1234", "Çırağan Cd. No:32")  # fmt: skip
@@ -28,8 +34,11 @@ CITIES = ("San Francisco", "London", "Zürich", "São Paulo", "Kraków", "Αθή
           "Reykjavík", "Montréal", "İstanbul", "Hà Nội", "القاهرة", "New York", "Berlin")  # fmt: skip
 STATES = ("CA", "NY", "Île-de-France", "Bayern", "Maharashtra", "Ontario", "東京都", "Κρήτη", "Región de Murcia")
 ZIPCODES = ("94105", "10001", "SW1A 1AA", "75001", "10115", "110001", "100-0001", "H3Z 2Y7", "01310-100", "2000")
-_EMAIL_LOCALS = ("ada", "grace.hopper", "jose_alvarez", "zoe+test", "user", "a", "first.last", "dodo-bird", "x9")
-_EMAIL_DOMAINS = ("example.com", "example.org", "mail.example.net", "test.co.uk", "example.io", "shop.example")
+# Upper case and plus-addressing are ordinary in real traffic (a server may store them folded, never refuse them).
+_EMAIL_LOCALS = ("ada", "grace.hopper", "jose_alvarez", "zoe+test", "user", "a", "first.last", "dodo-bird", "x9",
+                 "Ada.Lovelace", "GRACE", "billing+invoices", "ada+2026-q1")  # fmt: skip
+_EMAIL_DOMAINS = ("example.com", "example.org", "mail.example.net", "test.co.uk", "example.io", "shop.example",
+                  "Example.COM")  # fmt: skip
 # (prefix, digits to append): E.164 numbers of a plausible length for their country.
 _PHONES = (("+1415555", 4), ("+44791", 7), ("+9198", 8), ("+49151", 8), ("+8190", 8), ("+55119", 8), ("+614", 8))
 _URL_HOSTS = ("example.com", "shop.example.org", "www.example.net", "example.io:8443", "sub.domain.example.co.uk")
@@ -110,7 +119,8 @@ def _phone(d: _Dice) -> str:
 
 
 def _url(d: _Dice) -> str:
-    return f"https://{d.pick(_URL_HOSTS)}{d.pick(_URL_TAILS)}"
+    scheme = "http" if d.chance(1, 4) else "https"  # plain http:// (a local shop, a staging site) is valid too
+    return f"{scheme}://{d.pick(_URL_HOSTS)}{d.pick(_URL_TAILS)}"
 
 
 def _maybe(d: _Dice, make: Callable[[_Dice], Any]) -> Any:

@@ -34,20 +34,24 @@ from hypothesis.strategies import SearchStrategy
 from ..contract.fixtures import Fixtures, Product, default_fixtures, load_fixtures
 from ..contract.versions import Contract, Kind, SpecVersion, get_contract
 from ..errors import ConfigError
-from ._boundary import boundary_requests
+from ._boundary import boundary_requests, null_requests
 from ._checkout_canonical import canonical_checkout_requests, checkout_boundary_requests
 from ._checkout_requests import CheckoutRequestPlan
 from ._checkout_responses import CheckoutResponsePlan
 from ._derive import CaseBook, Template
 from ._mutators import InvalidCase, encode
 from ._pools import Payload
+from ._pricing import MAX_PRICING_REQUESTS, PricingCase
+from ._pricing import pricing_pairs as _pricing_pairs
 from ._requests import RequestPlan
 from ._responses import ResponsePlan
 
 __all__ = [
     "INVALID_REQUEST_RULES",
     "INVALID_RESPONSE_RULES",
+    "MAX_PRICING_REQUESTS",
     "InvalidCase",
+    "PricingCase",
     "boundary_cases",
     "canonical_requests",
     "encode",
@@ -55,6 +59,8 @@ __all__ = [
     "invalid_requests",
     "invalid_responses",
     "invalid_rules",
+    "null_cases",
+    "pricing_pairs",
     "resolve_fixtures",
     "valid_requests",
     "valid_responses",
@@ -325,6 +331,31 @@ def boundary_cases(
     if _payments(contract):
         return boundary_requests(canonical[0][1], fx, contract)
     return checkout_boundary_requests(canonical[0][1], fx, contract)
+
+
+def null_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
+    """Return (name, request) pairs: each nullable field of the version's schema sent as ``null``, one at a time.
+
+    Deterministic; built on the first canonical request (see ``_boundary.null_requests``). All must get 200.
+    """
+    fx = resolve_fixtures(fixtures)
+    contract = get_contract(spec_version)
+    canonical = canonical_requests(fx, spec_version=contract)
+    return null_requests(canonical[0][1], contract) if canonical else []
+
+
+def pricing_pairs(fixtures: FixturesLike = None, base: Payload | None = None) -> tuple[list[PricingCase], list[str]]:
+    """Return the pricing oracle's paired requests (at most ``MAX_PRICING_REQUESTS``) and notes on what is not sent.
+
+    Deterministic; built on ``base`` (default: the first canonical request), see ``_pricing``.
+    """
+    fx = resolve_fixtures(fixtures)
+    if base is None:
+        canonical = canonical_requests(fx)
+        if not canonical:
+            return [], []
+        base = canonical[0][1]
+    return _pricing_pairs(fx, base)
 
 
 INVALID_REQUEST_RULES: tuple[str, ...] = get_contract().known_rules("request")

@@ -11,8 +11,12 @@ Business rules run only on schema-valid requests, in this order (the first failu
 5. ``billing_currency`` (non-null) not in ``billing_currencies`` -> ``UNSUPPORTED_CURRENCY``;
 6. ``allowed_payment_method_types`` (non-null) sharing nothing with ``enabled_payment_methods``
    -> ``NO_ELIGIBLE_PAYMENT_METHODS`` (an empty list shares nothing);
-7. ``discount_code`` (non-null) not in the catalog -> ``INVALID_DISCOUNT_CODE``;
+7. ``discount_code`` (non-null) not in the catalog -> ``INVALID_DISCOUNT_CODE``; from 1.113.0 each of the
+   stacked ``discount_codes`` too (a version without the field ignores it, as an unknown key);
 8. ``tax_id`` (non-null) not in the catalog -> ``INVALID_TAX_ID``.
+
+Stacked discounts apply in order of application (each to what the previous left); the 200 carries
+``discount_id`` = the first applied and, in a version whose response has it, ``discount_ids`` in that order.
 
 The order follows what a server must resolve first (what is bought, by whom) before account settings and
 optional extras. Each rule has the id ``business_rules_enforced`` reports (``business.unknown_product``...),
@@ -22,13 +26,14 @@ validation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..contract.fixtures import Discount, Fixtures
+from ..contract.versions import SpecVersion, get_contract
 
-__all__ = ["INT32_MAX", "Catalog", "build_success", "business_error", "business_errors"]
+__all__ = ["INT32_MAX", "Catalog", "build_success", "business_error", "business_errors", "discount_codes"]
 
 INT32_MAX = 2**31 - 1
 LINK_BASE = "https://test.checkout.dodopayments.com"
@@ -39,9 +44,15 @@ NewId = Callable[[str, int], str]
 
 
 class Catalog:
-    """The fixtures indexed for constant-time lookups."""
+    """The fixtures indexed for constant-time lookups, and what of them the mock's spec version reads.
 
-    def __init__(self, fixtures: Fixtures) -> None:
+    ``stacked_codes``: the request has ``discount_codes``; ``discount_ids``: the 200 has ``discount_ids``.
+    """
+
+    def __init__(self, fixtures: Fixtures, spec_version: SpecVersion = None) -> None:
+        contract = get_contract(spec_version)
+        self.stacked_codes = "discount_codes" in (contract.schema("request").get("properties") or {})
+        self.discount_ids = "discount_ids" in (contract.schema("response").get("properties") or {})
         self.fixtures = fixtures
         self.products = {p.id: p for p in fixtures.products}
         self.customers = {c.id: c for c in fixtures.customers}
@@ -121,12 +132,22 @@ def business_errors(payload: dict[str, Any], catalog: Catalog) -> Iterator[tuple
     allowed_types = payload.get("allowed_payment_method_types")
     if allowed_types is not None and catalog.methods.isdisjoint(allowed_types):
         yield "business.no_eligible_payment_method", "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found"
-    code = payload.get("discount_code")
-    if code is not None and code not in catalog.discounts:
-        yield "business.unknown_discount_code", "INVALID_DISCOUNT_CODE", f"Discount code {_show(code)} is invalid"
+    for code in discount_codes(payload, catalog):
+        if code not in catalog.discounts:
+            yield "business.unknown_discount_code", "INVALID_DISCOUNT_CODE", f"Discount code {_show(code)} is invalid"
+            break
     tax_id = payload.get("tax_id")
     if tax_id is not None and tax_id not in catalog.tax_ids:
         yield "business.unknown_tax_id", "INVALID_TAX_ID", "Tax Id is invalid"
+
+
+def discount_codes(payload: dict[str, Any], catalog: Catalog) -> list[str]:
+    """Return the codes a request applies, in order: ``discount_code``, or the stacked ``discount_codes``."""
+    single = payload.get("discount_code")
+    stacked = payload.get("discount_codes") if catalog.stacked_codes else None
+    if isinstance(stacked, list):
+        return list(dict.fromkeys(c for c in stacked if isinstance(c, str)))  # a code repeated applies once
+    return [single] if isinstance(single, str) else []
 
 
 def _int(value: Any) -> int | None:
@@ -153,9 +174,21 @@ def _cart(raw: Any) -> list[dict[str, Any]]:
     return cart
 
 
-def total_amount(cart: list[dict[str, Any]], catalog: Catalog, discount: Discount | None) -> int:
-    """Sum (amount for pay-what-you-want, else price) x quantity, less the discount; clamp to 0..int32 max."""
+def total_amount(
+    cart: list[dict[str, Any]],
+    catalog: Catalog,
+    discount: Discount | Sequence[Discount] | None = (),
+    *,
+    tax_rate: float = 0.0,
+) -> int:
+    """Sum (amount for pay-what-you-want, else price) x quantity, less the discounts; clamp to 0..int32 max.
+
+    Stacked discounts apply one after the other, in the order sent. ``tax_rate`` (the mock's tax-exclusive mode)
+    adds tax on top of the lines whose product is not tax-``inclusive``, rounded once on the total.
+    """
+    discounts = [] if discount is None else [discount] if isinstance(discount, Discount) else list(discount)
     total = 0
+    taxable = 0
     for item in cart:
         product = catalog.products.get(item["product_id"])
         if product is None:
@@ -163,8 +196,12 @@ def total_amount(cart: list[dict[str, Any]], catalog: Catalog, discount: Discoun
         amount = item.get("amount")
         unit = amount if product.pay_what_you_want and isinstance(amount, int) else product.price
         total += unit * item["quantity"]
-    if discount is not None:
-        total = discount.apply(total)
+        taxable += unit * item["quantity"] if product.tax != "inclusive" else 0
+    before = total
+    for each in discounts:
+        total = each.apply(total)
+    if tax_rate and before:
+        total += round(taxable * total / before * tax_rate)  # tax on the discounted share of the taxable lines
     return min(max(total, 0), INT32_MAX)
 
 
@@ -194,19 +231,24 @@ def _customer(raw: Any, catalog: Catalog, new_id: NewId) -> dict[str, Any]:
     }
 
 
-def build_success(payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, now: datetime) -> dict[str, Any]:
-    """Build the 200 body for an accepted request: new ids, the customer, echoes, total, link, discount."""
+def build_success(
+    payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, now: datetime, tax_rate: float = 0.0
+) -> dict[str, Any]:
+    """Build the 200 body for an accepted request: new ids, the customer, echoes, total, link, discount.
+
+    ``tax_rate`` > 0 adds that tax on top of tax-exclusive (and unknown) prices, unless a ``tax_id`` was sent.
+    """
     payment_id = new_id("pay_", 22)
     cart = _cart(payload.get("product_cart"))
-    code = payload.get("discount_code")
-    discount = catalog.discounts.get(code) if isinstance(code, str) else None
+    discounts = [catalog.discounts[c] for c in discount_codes(payload, catalog) if c in catalog.discounts]
     metadata = payload.get("metadata")
+    rate = tax_rate if payload.get("tax_id") is None else 0.0
     body: dict[str, Any] = {
         "payment_id": payment_id,
-        "total_amount": total_amount(cart, catalog, discount),
+        "total_amount": total_amount(cart, catalog, discounts, tax_rate=rate),
         "client_secret": f"{payment_id}_secret_{new_id('', 24)}",
         "customer": _customer(payload.get("customer"), catalog, new_id),
-        # Scalar values only (spec 1.113.0: string, integer, number, boolean), whatever a fault let through.
+        # Scalar values only, types kept (1.113.0: string, integer, number, boolean), whatever a fault let through.
         "metadata": {k: v for k, v in metadata.items() if isinstance(v, (str, int, float))}
         if isinstance(metadata, dict)
         else {},
@@ -216,6 +258,8 @@ def build_success(payload: dict[str, Any], catalog: Catalog, new_id: NewId, *, n
         short = payload.get("short_link") is True
         body["payment_link"] = f"{LINK_BASE}/s/{new_id('', 10)}" if short else f"{LINK_BASE}/{payment_id}"
         body["expires_on"] = (now + LINK_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if discount is not None:
-        body["discount_id"] = discount.id
+    if discounts:
+        body["discount_id"] = discounts[0].id  # 1.113.0: deprecated, "the first discount's ID"
+        if catalog.discount_ids:
+            body["discount_ids"] = [d.id for d in discounts]
     return body

@@ -59,6 +59,15 @@ def _drop(*path: str) -> Callable[[dict[str, Any], dict[str, Any]], dict[str, An
     return hook
 
 
+def _drop_each(*keys: str) -> Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    def hook(body: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        for key in keys:
+            body.pop(key, None)
+        return body
+
+    return hook
+
+
 def _set(key: str, make: Callable[[dict[str, Any], dict[str, Any]], Any]) -> Callable[..., dict[str, Any]]:
     def hook(body: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         body[key] = make(body, payload)
@@ -91,6 +100,14 @@ def _no_link(body: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _discount_id_last(body: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    # The realistic bug: the deprecated field is filled in a loop over the stacked discounts, so the last one wins.
+    ids = body.get("discount_ids")
+    if isinstance(ids, list) and len(ids) >= 2:
+        body["discount_id"] = ids[-1]
+    return body
+
+
 def _expired(body: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     if "expires_on" in body:
         body["expires_on"] = _iso(datetime.now(UTC) - timedelta(days=1))
@@ -119,6 +136,20 @@ def _refuse_multi_line_carts(payload: dict[str, Any]) -> Reply | None:
     cart = payload.get("product_cart")
     if isinstance(cart, list) and len(cart) >= 2:
         return error_reply(422, "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found")
+    return None
+
+
+def _refuse_numeric_metadata(payload: dict[str, Any]) -> Reply | None:
+    metadata = payload.get("metadata")
+    if isinstance(metadata, dict) and any(not isinstance(v, str) for v in metadata.values()):
+        return error_reply(422, "INVALID_REQUEST_BODY", "metadata values must be strings")
+    return None
+
+
+def _refuse_satispay(payload: dict[str, Any]) -> Reply | None:
+    methods = payload.get("allowed_payment_method_types")
+    if isinstance(methods, list) and "satispay" in methods:
+        return error_reply(422, "INVALID_REQUEST_BODY", "allowed_payment_method_types: unknown variant `satispay`")
     return None
 
 

@@ -8,10 +8,13 @@
 2. route: only ``POST /payments``; another path -> 404 ``NOT_FOUND``, another method -> 405 with ``Allow``;
 3. body: over 1 MiB -> 413 ``PAYLOAD_TOO_LARGE`` (stops reading at the limit); not UTF-8 JSON, NaN, or not
    an object -> 422 ``INVALID_REQUEST_BODY``;
-4. schema (``validate_request``) -> 422 ``INVALID_REQUEST_BODY`` naming the first field, with every violation
-   in an extra ``violations`` list; when the only violations are documented prose rules the documented code
-   is used instead: empty cart ``PRODUCT_CART_EMPTY``, over 50 metadata pairs ``MAXIMUM_KEYS_REACHED``,
-   ``payment_method_id`` without ``customer_id`` ``INVALID_REQUEST_PARAMETERS`` (in that priority);
+4. schema (``validate_request`` of the mock's spec version) -> 422 ``INVALID_REQUEST_BODY`` naming the first
+   field, with every violation in an extra ``violations`` list; when the only violations are documented prose
+   rules the documented code is used instead: empty cart the version's ``codes.empty_cart``
+   (``PRODUCT_CART_EMTPY``, the real server's spelling), over 50 metadata pairs ``MAXIMUM_KEYS_REACHED``,
+   ``payment_method_id`` without ``customer_id`` and, from 1.113.0, ``discount_code`` with ``discount_codes``,
+   more than 20 ``discount_codes``, ``require_phone_number`` without a phone ``INVALID_REQUEST_PARAMETERS`` (in
+   that priority). A field the version does not know is an unknown key: ignored, as the real server does;
 5. catalog business rules (see ``dodo_contract._business``) -> 422 with the documented code;
 6. 200 with a body that passes ``validate_response``.
 
@@ -49,6 +52,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..contract.fixtures import Fixtures, default_fixtures, load_fixtures
+from ..contract.versions import BUNDLED, Contract, SpecVersion, get_contract, load_contract
 from ..errors import ConfigError, DodoContractError, Violation, redact
 from ..validation.validator import parse_json, validate_request
 from ._business import Catalog, build_success, business_error
@@ -62,14 +66,22 @@ MAX_VIOLATIONS_SHOWN = 50
 UNAUTHORIZED_MESSAGE = "You are not authorised to perform this action"
 _ALPHABET = string.ascii_letters + string.digits
 _ID_TABLE = bytes(ord(_ALPHABET[i % len(_ALPHABET)]) for i in range(256))  # byte -> id character (tiny bias)
-# Documented prose rules and the code Dodo answers with when they are the only problem, in priority order.
-_PROSE_CODES = {
-    "product_cart.minItems": ("PRODUCT_CART_EMPTY", "product_cart is empty"),
+# Documented prose rules and the code Dodo answers with when they are the only problem, in priority order
+# (None: the version's empty-cart code). A version without a rule never reports it.
+_PARAMS = "INVALID_REQUEST_PARAMETERS"
+_PROSE_CODES: dict[str, tuple[str | None, str]] = {
+    "product_cart.minItems": (None, "product_cart is empty"),
     "metadata.maxProperties": ("MAXIMUM_KEYS_REACHED", "Metadata exceeds 50 key-value pairs"),
     "customer.payment_method_requires_customer_id": (
-        "INVALID_REQUEST_PARAMETERS",
+        _PARAMS,
         "payment_method_id requires customer.customer_id (an existing customer)",
     ),
+    "discount_codes.exclusive_with_discount_code": (
+        _PARAMS,
+        "discount_code cannot be used together with discount_codes",
+    ),
+    "discount_codes.maxItems": (_PARAMS, "At most 20 discount codes can be stacked"),
+    "customer.phone_number_required": (_PARAMS, "The customer's phone number is required for this payment"),
 }
 FixturesSource = Fixtures | str | Path | Mapping[str, Any]
 _log = logging.getLogger(__name__)
@@ -86,12 +98,24 @@ def _encode(body: Any) -> bytes:
 
 
 class _Mock:
-    """The request pipeline; one instance per app, holding the catalog, key digest, fault and id generator."""
+    """The request pipeline; one instance per app: the contract, catalog, key digest, fault and id generator."""
 
-    def __init__(self, fixtures: Fixtures, api_key: str, fault: Fault | None, seed: int | None) -> None:
-        self.catalog = Catalog(fixtures)
+    def __init__(
+        self,
+        fixtures: Fixtures,
+        api_key: str,
+        fault: Fault | None,
+        seed: int | None,
+        contract: Contract,
+        tax_rate: float = 0.0,
+    ) -> None:
+        self.contract = contract
+        self.catalog = Catalog(fixtures, contract)
+        self.tax_rate = tax_rate
         self.key_digest = hashlib.sha256(api_key.encode()).digest()
         self.fault = fault
+        # Only a fault that compares keys sloppily needs the key itself; the faithful mock keeps its digest.
+        self._sloppy_key = api_key if fault is not None and fault.accepts_key is not None else None
         self.rng = random.Random(seed) if seed is not None else random.Random(secrets.randbits(64))
         self.counter = itertools.count(1)
 
@@ -130,6 +154,8 @@ class _Mock:
     def _authorised(self, header: str | None) -> bool:
         if header is None or header[:7].lower() != "bearer ":
             return False
+        if self._sloppy_key is not None and self.fault is not None and self.fault.accepts_key is not None:
+            return self.fault.accepts_key(header[7:].strip(), self._sloppy_key)
         # Hashing first makes the comparison constant-time whatever the length of the presented key.
         presented = hashlib.sha256(header[7:].strip().encode("latin-1")).digest()
         return hmac.compare_digest(presented, self.key_digest)
@@ -156,29 +182,36 @@ class _Mock:
             violation = Violation("", "body.json", "json", f"body is not JSON: {exc}")
             return _invalid(f"Your request body is not valid JSON: {exc}", [violation])
         if not isinstance(payload, dict):
-            return _invalid("The request body must be a JSON object", validate_request(payload).violations)
+            violations = validate_request(payload, spec_version=self.contract).violations
+            return _invalid("The request body must be a JSON object", violations)
         return self._process(payload)
 
     def _process(self, payload: dict[str, Any]) -> Reply:
         fault = self.fault
         if fault is not None and fault.normalise is not None:
             payload = fault.normalise(payload)
-        violations = validate_request(payload).violations
+        violations = validate_request(payload, spec_version=self.contract).violations
         lenient = False
         if violations and fault is not None and fault.skips is not None:
             kept = tuple(v for v in violations if not fault.skips(v.rule))
             lenient, violations = len(kept) < len(violations), kept
         if violations:
-            return _schema_error(violations)
+            return _schema_error(violations, self.contract)
         if fault is not None and fault.refuse is not None:
             refused = fault.refuse(payload)
             if refused is not None:
                 return refused
         if not lenient:
-            problem = business_error(payload, self.catalog, waived=fault.waives if fault is not None else None)
+            waived = fault.waives if fault is not None else None
+            if fault is not None and fault.waives_when is not None:
+                when, plain = fault.waives_when, fault.waives
+                waived = lambda rule: when(rule, payload, self.catalog) or bool(plain and plain(rule))  # noqa: E731
+            problem = business_error(payload, self.catalog, waived=waived)
             if problem is not None:
                 return error_reply(422, *problem)
-        body = build_success(payload, self.catalog, self.new_id, now=datetime.now(UTC))
+        body = build_success(payload, self.catalog, self.new_id, now=datetime.now(UTC), tax_rate=self.tax_rate)
+        if fault is not None and fault.reprice is not None:
+            body["total_amount"] = fault.reprice(payload, self.catalog)
         if fault is not None and fault.on_success is not None:
             body = fault.on_success(body, payload)
         return Reply(200, body)
@@ -219,12 +252,13 @@ def _invalid(message: str, violations: tuple[Violation, ...] | list[Violation]) 
     return error_reply(422, "INVALID_REQUEST_BODY", message, violations=shown)
 
 
-def _schema_error(violations: tuple[Violation, ...]) -> Reply:
+def _schema_error(violations: tuple[Violation, ...], contract: Contract) -> Reply:
     rules = {v.rule for v in violations}
     if rules <= _PROSE_CODES.keys():
         rule = next(r for r in _PROSE_CODES if r in rules)
         code, message = _PROSE_CODES[rule]
-        return error_reply(422, code, message, violations=[v.to_dict() for v in violations])
+        shown = [v.to_dict() for v in violations]
+        return error_reply(422, code or contract.codes.empty_cart, message, violations=shown)
     return _invalid(f"Your request body is invalid: {violations[0]}", violations)
 
 
@@ -234,16 +268,28 @@ def create_app(
     api_key: str,
     fault: str | Fault | None = None,
     seed: int | None = None,
+    spec_version: SpecVersion = None,
+    tax_rate: float = 0.0,
 ) -> Starlette:
     """Return the mock as an ASGI app accepting ``api_key``; ``fault`` names a fault mode (see ``FAULTS``).
 
     ``fixtures`` is the catalog (a ``Fixtures``, a path or a mapping; default: the packaged catalog);
-    ``seed`` makes generated ids reproducible. A malformed catalog or unknown fault raises ``ConfigError``.
+    ``seed`` makes generated ids reproducible. ``spec_version`` (a bundled version, ``"latest"``, a ``Contract``
+    from ``load_contract``, or None for the latest) is the version the mock serves: it validates with it, and
+    knows only its fields. ``tax_rate`` (default 0: no tax) adds that share on top of the prices that are not
+    tax-``inclusive`` (rounded on the total; none when a ``tax_id`` is sent), as a server with tax-exclusive pricing
+    does. A malformed catalog, unknown fault or unknown version raises ``ConfigError``.
     """
+    if isinstance(tax_rate, bool) or not isinstance(tax_rate, (int, float)) or not 0 <= tax_rate < 1:
+        raise ConfigError(f"tax_rate must be a number from 0 to 1 (a share of the price), got {tax_rate!r}")
     if not isinstance(api_key, str) or not api_key.strip():
         raise ConfigError("api_key must be a non-empty string")
+    contract = get_contract(spec_version)
+    chosen = get_fault(fault)
+    if chosen is not None and not chosen.applies_to(contract):
+        raise ConfigError(f"fault {chosen.name!r} means nothing in spec version {contract.version} (see --list-faults)")
     catalog = default_fixtures() if fixtures is None else load_fixtures(fixtures)
-    mock = _Mock(catalog, api_key.strip(), get_fault(fault), seed)
+    mock = _Mock(catalog, api_key.strip(), chosen, seed, contract, float(tax_rate))
     # No routes: auth is judged before routing, so every request (any path, even "*") goes to the pipeline.
     app = Starlette()
     app.router.default = mock
@@ -253,7 +299,7 @@ def create_app(
 
 @dataclass(frozen=True, slots=True)
 class MockServer:
-    """A running mock: ``url`` (no trailing slash), the ``api_key`` it accepts, its catalog and fault."""
+    """A running mock: ``url`` (no trailing slash), the ``api_key`` it accepts, its catalog, fault and version."""
 
     url: str
     api_key: str
@@ -261,6 +307,7 @@ class MockServer:
     port: int
     fixtures: Fixtures
     fault: Fault | None
+    spec_version: str = ""
 
 
 class _Server(uvicorn.Server):
@@ -330,13 +377,15 @@ def serve_mock(
     fault: str | Fault | None = None,
     seed: int | None = None,
     startup_timeout: float = 10.0,
+    spec_version: SpecVersion = None,
 ) -> Iterator[MockServer]:
     """Run the mock over HTTP in a background thread (default: loopback, a free port); stop it on exit.
 
-    Yields a ``MockServer`` with ``.url`` and ``.api_key`` (generated when not given).
+    Yields a ``MockServer`` with ``.url`` and ``.api_key`` (generated when not given). ``spec_version`` as for
+    ``create_app``.
     """
     key = api_key or _new_key()
-    app = create_app(fixtures=fixtures, api_key=key, fault=fault, seed=seed)
+    app = create_app(fixtures=fixtures, api_key=key, fault=fault, seed=seed, spec_version=spec_version)
     mock: _Mock = app.state.mock
     sock = _bind(host, port)
     server = _server(app)
@@ -349,7 +398,7 @@ def serve_mock(
                 raise DodoContractError("the mock server did not start")
             time.sleep(0.002)
         bound_host, bound_port, url = _url(sock)
-        yield MockServer(url, key, bound_host, bound_port, mock.catalog.fixtures, mock.fault)
+        yield MockServer(url, key, bound_host, bound_port, mock.catalog.fixtures, mock.fault, mock.contract.version)
     finally:
         server.should_exit = True
         thread.join(timeout=15)
@@ -363,16 +412,31 @@ def _resolve_key(given: str | None) -> tuple[str, bool]:
     return _new_key(), True
 
 
+def _mock_contract(spec_version: str | None, openapi: str | None) -> Contract:
+    if openapi is not None:
+        if spec_version is not None:
+            raise ConfigError("give --spec-version or --openapi, not both")
+        return load_contract(openapi)
+    return get_contract(spec_version)
+
+
+def _spec_label(contract: Contract) -> str:
+    return contract.version if contract.bundled else f"{contract.version} from {contract.source.file}"
+
+
 def run_mock_command(args: Any, *, out: TextIO, err: TextIO) -> int:
     """Run ``dodo-contract mock``: print the URL, serve until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad options."""
     if args.list_faults:
         for fault in FAULTS.values():
-            print(f"{fault.name}: {fault.description}", file=out)
+            only = [v for v in BUNDLED if fault.applies_to(v)]
+            where = "" if len(only) == len(BUNDLED) else f" (spec {', '.join(only)} only)"
+            print(f"{fault.name}: {fault.description}{where}", file=out)
         return 0
     key, generated = _resolve_key(args.api_key)
     try:
+        contract = _mock_contract(getattr(args, "spec_version", None), getattr(args, "openapi", None))
         fixtures = load_fixtures(args.catalog) if args.catalog else default_fixtures()
-        app = create_app(fixtures=fixtures, api_key=key, fault=args.fault, seed=args.seed)
+        app = create_app(fixtures=fixtures, api_key=key, fault=args.fault, seed=args.seed, spec_version=contract)
         sock = _bind(args.host, args.port)
     except ConfigError as exc:
         print(redact(f"dodo-contract mock: {exc}", [key]), file=err)
@@ -384,6 +448,7 @@ def run_mock_command(args: Any, *, out: TextIO, err: TextIO) -> int:
         print(f"dodo-contract mock: generated API key {key} (set --api-key or DODO_API_KEY to choose one)", file=out)
     if args.fault:
         print(f"dodo-contract mock: fault mode {args.fault}", file=out)
+    print(f"dodo-contract mock: serving spec version {_spec_label(contract)}", file=out)
     out.flush()
     try:
         server.run(sockets=[sock])

@@ -5,17 +5,22 @@ it). The points, in request order:
 
 ``delay(n)``            seconds to stall request number ``n`` (1-based, every request counts) before answering;
 ``auth_ignored``        answer as if every request carried the right key;
+``accepts_key(presented, real)``  compare the key this (sloppy) way instead of exactly;
 ``normalise(payload)``  rewrite the parsed request before schema validation;
 ``skips(rule)``         schema violations of these rule ids are ignored, and the request then skips the
                         business rules too (a server that forgot one validation family);
 ``refuse(payload)``     force an answer (or raise, i.e. crash) for a schema-valid request;
 ``waives(rule)``        business rules of these ids (``business.unknown_product``...) are not enforced;
+``waives_when(rule, payload, catalog)``  the same, deciding per request;
 ``on_success(body, payload)``  rewrite a 200 body;
+``reprice(payload, catalog)``  the ``total_amount`` of a 200, computed the buggy way;
 ``on_error(reply)``     rewrite every non-200 answer;
 ``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes).
 
 Every trigger is deterministic (value- or count-based), so a self-test run is reproducible.
-``caught_by`` names the checks of ``dodo_contract.checks`` that must detect the fault.
+``caught_by`` names the checks of ``dodo_contract.checks`` that must detect the fault. ``applies(contract)``
+says whether the fault means anything in a spec version (a break of ``discount_codes`` needs a version that has
+them); ``applies_to(spec_version)`` answers it, read from the contract.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..contract.versions import Contract, SpecVersion, get_contract
 from ..errors import ConfigError
+from . import _meaning_hooks as meaning
+from ._business import Catalog
 from ._fault_hooks import (
     INTERMITTENT_EVERY,
     TRUNCATE_EVERY,
@@ -33,7 +41,9 @@ from ._fault_hooks import (
     _auth_403,
     _business_error_as,
     _crash_on_non_ascii,
+    _discount_id_last,
     _drop,
+    _drop_each,
     _drop_last_item,
     _every,
     _expired,
@@ -44,7 +54,9 @@ from ._fault_hooks import (
     _refuse_existing_customer,
     _refuse_multi_line_carts,
     _refuse_nulls,
+    _refuse_numeric_metadata,
     _refuse_quantity_zero,
+    _refuse_satispay,
     _rules,
     _schema_error_as,
     _set,
@@ -56,7 +68,7 @@ from ._fault_hooks import (
     error_reply,
 )
 
-__all__ = ["FAULTS", "Fault", "Reply", "error_reply", "get_fault"]
+__all__ = ["FAULTS", "Fault", "Reply", "error_reply", "faults_for", "get_fault"]
 
 SLOW_EVERY, SLOW_SECONDS = 5, 3.0
 
@@ -70,13 +82,21 @@ class Fault:
     caught_by: tuple[str, ...]
     delay: Callable[[int], float] | None = None
     auth_ignored: bool = False
+    accepts_key: Callable[[str, str], bool] | None = None
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     skips: Callable[[str], bool] | None = None
     refuse: Callable[[dict[str, Any]], Reply | None] | None = None
     waives: Callable[[str], bool] | None = None
+    waives_when: Callable[[str, dict[str, Any], Catalog], bool] | None = None
+    reprice: Callable[[dict[str, Any], Catalog], int] | None = None
     on_success: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     on_error: Callable[[Reply], Reply] | None = None
     on_reply: Callable[[Reply, int], Reply] | None = None
+    applies: Callable[[Contract], bool] | None = None
+
+    def applies_to(self, spec_version: SpecVersion = None) -> bool:
+        """True when the fault breaks something the version has (most faults: every version)."""
+        return self.applies is None or self.applies(get_contract(spec_version))
 
     def with_delay(self, seconds: float) -> Fault:
         """Return a copy whose stalls last ``seconds`` (for fast tests of ``slow``); others are unchanged."""
@@ -84,6 +104,25 @@ class Fault:
             return self
         every = self.delay
         return replace(self, delay=lambda n: seconds if every(n) > 0 else 0.0)
+
+
+def _has_rule(rule: str) -> Callable[[Contract], bool]:
+    return lambda contract: rule in contract.known_rules("request") or rule in contract.known_rules("response")
+
+
+def _allows_metadata(*values: object) -> Callable[[Contract], bool]:
+    def allows(contract: Contract) -> bool:
+        from ..validation.validator import validate_request
+
+        base = {"product_cart": [{"product_id": "p", "quantity": 1}], "customer": {"email": "a@example.com"}}
+        request = {**base, "billing": {"country": "US"}, "metadata": {f"k{i}": v for i, v in enumerate(values)}}
+        return validate_request(request, spec_version=contract).ok
+
+    return allows
+
+
+def _has_method(method: str) -> Callable[[Contract], bool]:
+    return lambda contract: method in contract.payment_method_types
 
 
 _ALL: tuple[Fault, ...] = (
@@ -153,7 +192,7 @@ _ALL: tuple[Fault, ...] = (
     ),
     Fault(
         "accept_empty_cart",
-        "accepts an empty product_cart (total 0) instead of PRODUCT_CART_EMPTY",
+        "accepts an empty product_cart (total 0) instead of PRODUCT_CART_EMTPY",
         ("invalid_request_rejected",),
         skips=_rules("product_cart.minItems"),
     ),
@@ -181,6 +220,28 @@ _ALL: tuple[Fault, ...] = (
         ("invalid_request_rejected",),
         skips=_rules("*.type", but=("body.type",)),
     ),
+    # 1.113.0's rules: stacked discount codes, the phone requirement
+    Fault(
+        "accept_21_discount_codes",
+        "accepts more than 20 stacked discount_codes",
+        ("invalid_request_rejected",),
+        skips=_rules("discount_codes.maxItems"),
+        applies=_has_rule("discount_codes.maxItems"),
+    ),
+    Fault(
+        "accept_discount_code_with_codes",
+        "accepts discount_code together with discount_codes (the docs forbid both)",
+        ("invalid_request_rejected",),
+        skips=_rules("discount_codes.exclusive_with_discount_code"),
+        applies=_has_rule("discount_codes.exclusive_with_discount_code"),
+    ),
+    Fault(
+        "ignore_require_phone_number",
+        "creates the payment for a new customer without a phone although require_phone_number is true",
+        ("invalid_request_rejected",),
+        skips=_rules("customer.phone_number_required"),
+        applies=_has_rule("customer.phone_number_required"),
+    ),
     # valid requests refused, or crashing
     Fault(
         "reject_valid_with_400",
@@ -205,6 +266,20 @@ _ALL: tuple[Fault, ...] = (
         "crashes (500) on any non-ASCII character in the request",
         ("no_server_error", "valid_request_accepted"),
         refuse=_crash_on_non_ascii,
+    ),
+    Fault(
+        "refuse_numeric_metadata",
+        "refuses integer, number and boolean metadata values with INVALID_REQUEST_BODY (strings only, as in 1.86.0)",
+        ("valid_request_accepted",),
+        refuse=_refuse_numeric_metadata,
+        applies=_allows_metadata(5, 5.5, True),
+    ),
+    Fault(
+        "refuse_satispay",
+        "refuses satispay in allowed_payment_method_types with INVALID_REQUEST_BODY (an enum without it)",
+        ("valid_request_accepted",),
+        refuse=_refuse_satispay,
+        applies=_has_method("satispay"),
     ),
     Fault(
         "existing_customer_not_found",
@@ -326,9 +401,16 @@ _ALL: tuple[Fault, ...] = (
     ),
     Fault(
         "discount_ignored",
-        "valid discount codes are accepted but no discount_id is returned",
+        "valid discount codes are accepted but no discount_id (nor discount_ids) is returned",
         ("discount_applied",),
-        on_success=_drop("discount_id"),
+        on_success=_drop_each("discount_id", "discount_ids"),
+    ),
+    Fault(
+        "discount_id_not_first",
+        "with stacked discount codes, discount_id is the last applied discount, not the first of discount_ids",
+        ("response_schema_conformance",),
+        on_success=_discount_id_last,
+        applies=_has_rule("discount_id.first_of_discount_ids"),
     ),
     Fault(
         "duplicate_payment_id",
@@ -359,9 +441,136 @@ _ALL: tuple[Fault, ...] = (
         ("no_server_error",),
         on_reply=_intermittent_500,
     ),
+    # the meaning: money, echoes, business coverage, near-miss keys, strict JSON (issue 10)
+    Fault(
+        "total_ignores_quantity",
+        "total_amount charges every cart line once, whatever its quantity",
+        ("total_amount_plausible", "pricing_relations_hold"),
+        reprice=meaning.ignore_quantity,
+    ),
+    Fault(
+        "discount_forgotten",
+        "a valid discount code is echoed (discount_id) but the total is the full price",
+        ("total_amount_plausible", "pricing_relations_hold"),
+        reprice=meaning.discount_forgotten,
+    ),
+    Fault(
+        "pwyw_at_list_price",
+        "a pay-what-you-want line is charged at the product's list price, not the amount sent",
+        ("total_amount_plausible", "pricing_relations_hold"),
+        reprice=meaning.pwyw_at_list_price,
+    ),
+    Fault(
+        "minor_units_confused",
+        "total_amount is in major units (rupees for paise, dollars for cents): a hundredth of the price",
+        ("total_amount_plausible",),
+        reprice=meaning.minor_units_confused,
+    ),
+    Fault(
+        "tax_on_inclusive_prices",
+        f"adds {meaning.INCLUSIVE_TAX:.0%} tax on top of prices the catalog says include it",
+        ("total_amount_plausible",),
+        reprice=meaning.tax_on_inclusive_prices,
+    ),
+    Fault(
+        "discount_on_one_unit",
+        "a percentage code is taken off one unit of the first line, not the whole cart",
+        ("pricing_relations_hold", "total_amount_plausible"),
+        reprice=meaning.discount_on_one_unit,
+    ),
+    Fault(
+        "handling_fee",
+        f"a fixed fee of {meaning.HANDLING_FEE} minor units is added to every total of {meaning.HANDLING_FROM} or more",
+        ("pricing_relations_hold",),
+        reprice=meaning.handling_fee,
+    ),
+    Fault(
+        "existing_customer_name_not_stored",
+        "an existing customer comes back with the name from the request (or the email), not the stored one",
+        ("request_values_reflected",),
+        on_success=meaning.stored_name_replaced,
+    ),
+    Fault(
+        "names_truncated",
+        f"customer names are cut to {meaning.NAME_LIMIT} characters",
+        ("request_values_reflected",),
+        on_success=meaning.truncate_names,
+    ),
+    Fault(
+        "metadata_leaks_between_requests",
+        "200 bodies carry a metadata key of an earlier request",
+        ("request_values_reflected",),
+        on_success=meaning.leak_metadata,
+    ),
+    Fault(
+        "discount_id_without_code",
+        "every 200 carries a discount_id, with or without a valid discount code",
+        ("request_values_reflected",),
+        on_success=meaning.stray_discount_id,
+    ),
+    Fault(
+        "only_first_unsupported_country_blocked",
+        "only the catalog's first unsupported country is refused; the others are served",
+        ("business_rules_enforced",),
+        waives_when=meaning.waive_all_but_first_country,
+    ),
+    Fault(
+        "any_tax_id_accepted",
+        "any tax_id is accepted, known or not",
+        ("business_rules_enforced",),
+        waives=_rules("business.unknown_tax_id"),
+    ),
+    Fault(
+        "unknown_customer_wrong_code",
+        "an unknown customer_id is refused with INVALID_REQUEST_PARAMETERS instead of NOT_FOUND",
+        ("error_code_matches_cause",),
+        on_error=meaning.unknown_customer_code,
+    ),
+    Fault(
+        "schema_error_business_code",
+        "schema violations answer 422 NOT_FOUND (a business code) instead of INVALID_REQUEST_BODY",
+        ("error_code_matches_cause",),
+        on_error=_schema_error_as(422, "NOT_FOUND"),
+    ),
+    Fault(
+        "auth_prefix_only",
+        f"the API key is checked by its first {meaning.PREFIX_CHARS} characters only",
+        ("auth_required",),
+        accepts_key=meaning.accept_prefix,
+    ),
+    Fault(
+        "auth_case_insensitive",
+        "the API key is compared case-insensitively",
+        ("auth_required",),
+        accepts_key=meaning.case_insensitive_key,
+    ),
+    Fault(
+        "bom_before_body",
+        "200 bodies start with a UTF-8 byte order mark",
+        ("response_json_strict",),
+        on_reply=meaning.bom_before_200,
+    ),
+    Fault(
+        "trailing_data_after_body",
+        "200 bodies are followed by a second JSON value",
+        ("response_json_strict",),
+        on_reply=meaning.trailing_data_after_200,
+    ),
+    Fault(
+        "duplicate_key_in_body",
+        "200 bodies give total_amount twice (a stale 0 first)",
+        ("response_json_strict",),
+        on_reply=meaning.duplicate_key_in_200,
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}
+
+
+def faults_for(spec_version: SpecVersion = None) -> dict[str, Fault]:
+    """Return the faults that mean something in ``spec_version`` (see ``Fault.applies``), in ``FAULTS`` order."""
+    contract = get_contract(spec_version)
+    return {name: f for name, f in FAULTS.items() if f.applies_to(contract)}
 
 
 def get_fault(fault: str | Fault | None) -> Fault | None:

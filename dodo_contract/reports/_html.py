@@ -64,8 +64,7 @@ def render_html(data: Mapping[str, Any]) -> str:
     body = [f'<h1>dodo-contract report</h1><p class="v {_e(verdict)}">{_e(_verdict_line(data))}</p><ul>']
     body += [f"<li>{_e(line)}</li>" for line in _stat_line(data, " · ")]
     body.append(
-        f"<li>generated {_e(data.get('generated_at', ''))} · spec v{_e(data.get('spec_version', ''))} · "
-        f"dodo-contract {_e(data.get('tool_version', ''))}</li></ul>"
+        f"<li>generated {_e(data.get('generated_at', ''))} · dodo-contract {_e(data.get('tool_version', ''))}</li></ul>"
     )
     body += [f'<p class="v error">{_e(err)}</p>' for err in data.get("errors") or []]
     body.append("<h2>Checks</h2><table><tr><th>check</th><th>status</th><th>cases</th><th>violations</th></tr>")

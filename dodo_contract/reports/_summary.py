@@ -164,7 +164,7 @@ def _stat_rows(data: Mapping[str, Any]) -> list[list[str]]:
     """Return the summary facts, one row per line, each row a list of separate fields."""
     stats = data.get("stats") or {}
     rows: list[list[str]] = []
-    head = [f"target {data.get('target') or '?'}", f"seed {data.get('seed')}"]
+    head = [f"target {data.get('target') or '?'}", *spec_field(data), f"seed {data.get('seed')}"]
     requests = stats.get("requests")
     raw = stats.get("duration_s")
     duration = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
@@ -193,7 +193,24 @@ def _stat_rows(data: Mapping[str, Any]) -> list[list[str]]:
         rows.append([f"checks {tally[names[0]]} {names[0]}", *(f"{tally[s]} {s}" for s in names[1:])])
     if stop_reason(data):
         rows.append([f"stopped early: {stop_reason(data)}"])
+    if data.get("spec_hint"):
+        rows.append([f"hint: {data['spec_hint']}"])
+    for name, notes in ((stats.get("notes") or {}) if isinstance(stats.get("notes"), dict) else {}).items():
+        if notes:  # what a check could not judge, and why (the pricing oracle's exemptions): said, not silent
+            more = f" (+{len(notes) - 1} more in stats.notes of the JSON report)" if len(notes) > 1 else ""
+            rows.append([f"{name} exemptions: {notes[0]}{more}"])
     return rows
+
+
+def spec_field(data: Mapping[str, Any]) -> list[str]:
+    """Return the summary field naming the spec version judged by (``spec 1.113.0``; a loaded document's file)."""
+    version = data.get("spec_version")
+    if not version:
+        return []
+    spec: Mapping[str, Any] = data["spec"] if isinstance(data.get("spec"), Mapping) else {}
+    source: Mapping[str, Any] = spec["source"] if isinstance(spec.get("source"), Mapping) else {}
+    loaded = spec.get("bundled") is False and source.get("file")
+    return [f"spec {version}" + (f" (from {source['file']})" if loaded else "")]
 
 
 def _stat_line(data: Mapping[str, Any], sep: str = SEP) -> list[str]:
@@ -218,7 +235,7 @@ def summary_lines(
     """Return the one-screen summary as lines of ``(text, style)`` spans."""
     lines: list[Line] = [[("dodo-contract: ", "bold"), *_verdict_spans(data)]]
     for row in _stat_rows(data):
-        style = "yellow" if row[0].startswith("stopped early") else ""
+        style = "yellow" if row[0].startswith(("stopped early", "hint: ")) else ""
         line: Line = [("  ", "")]
         for i, field in enumerate(row):
             line += [(SEP, "dim")] if i else []

@@ -111,6 +111,7 @@ def report_data(
         "generated_at": generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
         **run.to_dict(),
     }
+    data["spec_version"] = run.spec_version or SPEC_VERSION  # a run that never got to resolve one: the default
     violations = []
     for index, finding in enumerate(data["violations"]):
         exchange = finding.pop("exchange", None) or {}

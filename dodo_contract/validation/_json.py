@@ -14,7 +14,19 @@ from typing import Any
 
 from ..errors import Violation, join_pointer
 
-__all__ = ["HugeInt", "InvalidJSON", "is_circular", "json_violation", "non_json_values", "parse_json"]
+__all__ = [
+    "HugeInt",
+    "InvalidJSON",
+    "JsonDefect",
+    "is_circular",
+    "json_violation",
+    "non_json_values",
+    "parse_answer",
+    "parse_json",
+]
+
+_JSON_SPACE = " \t\n\r"
+JsonDefect = tuple[str, str]  # (defect, RFC 6901 pointer): "bom", "trailing_data" or "duplicate_key"
 
 
 class InvalidJSON(ValueError):
@@ -68,6 +80,85 @@ def parse_json(data: str | bytes | bytearray | memoryview) -> Any:
         raise InvalidJSON("nested too deeply to parse") from None
     except json.JSONDecodeError as exc:
         raise InvalidJSON(f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+
+
+class _Object(dict[str, Any]):
+    """A parsed JSON object that had the same key more than once (the last value kept, as every parser here)."""
+
+    duplicates: list[str]
+
+
+def _pairs(seen: list[bool]) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) == len(pairs):
+            return out
+        marked = _Object(out)
+        counts: dict[str, int] = {}
+        for key, _value in pairs:
+            counts[key] = counts.get(key, 0) + 1
+        marked.duplicates = [k for k, n in counts.items() if n > 1]
+        seen.append(True)
+        return marked
+
+    return hook
+
+
+def parse_answer(data: bytes) -> tuple[Any, tuple[JsonDefect, ...]]:
+    """Parse a server's answer strictly (RFC 8259) and say what a lenient parser would have forgiven.
+
+    Returns the value and its defects: ``("bom", "")`` for a UTF-8 byte order mark before the text (RFC 8259
+    8.1: MUST NOT be added), ``("trailing_data", "")`` for bytes after the value (the value before them is
+    returned), ``("duplicate_key", pointer)`` for each object with a key given twice (SHOULD be unique; strict
+    clients refuse it; the last value is kept). Raise ``InvalidJSON`` when there is no JSON value to read at all
+    (not UTF-8, empty, garbled). ``parse_json`` stays lenient about a BOM for users' own files.
+    """
+    defects: list[JsonDefect] = []
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJSON(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if text.startswith("\ufeff"):
+        defects.append(("bom", ""))
+        text = text[1:]
+    seen: list[bool] = []
+    start = len(text) - len(text.lstrip(_JSON_SPACE))
+    try:
+        try:
+            decoder = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_pairs(seen))
+            value, end = decoder.raw_decode(text, start)
+        except ValueError as exc:
+            if isinstance(exc, (json.JSONDecodeError, InvalidJSON)):
+                raise
+            seen.clear()
+            decoder = json.JSONDecoder(
+                parse_constant=_reject_constant, object_pairs_hook=_pairs(seen), parse_int=_parse_int
+            )
+            value, end = decoder.raw_decode(text, start)
+    except RecursionError:
+        raise InvalidJSON("nested too deeply to parse") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidJSON(f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    if text[end:].strip(_JSON_SPACE):
+        defects.append(("trailing_data", ""))
+    if seen:
+        defects.extend(("duplicate_key", pointer) for pointer in _duplicates(value))
+    return value, tuple(defects)
+
+
+def _duplicates(value: Any) -> list[str]:
+    """Return the pointer of each key given twice in its object, in document order."""
+    found: list[str] = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, _Object):
+            found.extend(join_pointer((*path, key)) for key in node.duplicates)
+        if isinstance(node, dict):
+            stack.extend((v, (*path, k)) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(node))))
+    return found
 
 
 def json_violation(path: Sequence[str | int], message: str) -> Violation:

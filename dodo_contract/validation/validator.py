@@ -20,7 +20,7 @@ from ..contract.crossfield import CROSS_FIELD_RULES
 from ..contract.rules import rule_for
 from ..contract.versions import SpecVersion, get_contract
 from ..errors import ContractViolation, Violation, join_pointer, sort_violations
-from ._json import InvalidJSON, is_circular, non_json_values, parse_json
+from ._json import InvalidJSON, is_circular, non_json_values, parse_answer, parse_json
 from ._rules import short
 from ._walker import compile_schema, guard_huge_ints
 
@@ -28,6 +28,7 @@ __all__ = [
     "Kind",
     "ValidationResult",
     "known_rules",
+    "parse_answer",
     "parse_json",
     "validate_error",
     "validate_request",
