@@ -18,6 +18,7 @@ import concurrent.futures
 import secrets
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -173,6 +174,11 @@ def combine(parts: list[ContractRun]) -> ContractRun:
         "operation": "all",
         "operations": {p.operation: p.stats for p in parts},
     }
+    for name in ("status_counts", "cases_per_check"):
+        summed: Counter[str] = Counter()
+        for part in parts:
+            summed.update(part.stats.get(name) or {})
+        stats[name] = dict(sorted(summed.items()))
     return ContractRun(
         verdict=verdict,
         violations=tuple(f for p in parts for f in p.violations),

@@ -218,6 +218,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="judge by this newer Dodo OpenAPI document (JSON or YAML) with the newest overlay "
         "(env DODO_CONTRACT_OPENAPI; default: none)",
     )
+    g.add_argument(
+        "--operation",
+        metavar="NAME",
+        help="what to judge: payments (POST /payments), checkouts (POST /checkouts, POST /checkouts/preview, "
+        "GET /checkouts/{id}) or all; only these documented operations are ever sent "
+        "(env DODO_CONTRACT_OPERATION; default: payments)",
+    )
 
     t = sub.add_parser("selftest", help="mutation score: the engine against the reference mock in every fault mode")
     t.add_argument(

@@ -128,6 +128,7 @@ def run_gate(
             "concurrency": config.concurrency,
             "checks": None if checks is None else tuple(checks),
             "progress": progress,
+            "operation": config.operation,
         }
         if config.contract is not None:
             options["settings"] = config.contract
@@ -140,7 +141,8 @@ def run_gate(
             from ..mock.app import serve_mock
 
             key = Secret("sk_test_mock_" + secrets.token_hex(16))
-            with serve_mock(fixtures=fixtures, api_key=key, seed=seed, spec_version=contract) as server:
+            mock_spec = config.spec("payments")  # the mock serves every operation of that version
+            with serve_mock(fixtures=fixtures, api_key=key, seed=seed, spec_version=mock_spec) as server:
                 target = f"{MOCK_TARGET} at {server.url}"
                 run = check_implementation(server.url, api_key=key, **options)
                 run = dataclasses.replace(run, errors=tuple(redact(e, [key]) for e in run.errors), target=target)
@@ -177,6 +179,7 @@ _GATE_FLAGS = (
     "concurrency",
     "spec_version",
     "openapi",
+    "operation",
 )
 
 
