@@ -15,7 +15,16 @@ it). The points, in request order:
 ``on_success(body, payload)``  rewrite a 200 body;
 ``reprice(payload, catalog)``  the ``total_amount`` of a 200, computed the buggy way;
 ``on_error(reply)``     rewrite every non-200 answer;
-``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes).
+``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes);
+``on_session(body, payload)``  rewrite a ``POST /checkouts`` 200 body;
+``on_preview(body, payload)``  rewrite a ``POST /checkouts/preview`` 200 body;
+``on_status(body, id, store)``  rewrite a ``GET /checkouts/{id}`` answer (``body`` None for an unknown id;
+                        return a body, a ``Reply``, or None to keep the faithful answer).
+
+A fault breaks one operation ``family``: ``payments`` (the default; also what it does to unknown paths) or
+``checkouts`` (the three Checkout Sessions operations, whose faults are named ``checkouts_*``); requests of the
+other family are answered faithfully, so a fault is caught by the run that judges its family. ``skips``,
+``refuse`` and ``waives`` act on the schema and catalog rules of the fault's family.
 
 Every trigger is deterministic (value- or count-based), so a self-test run is reproducible.
 ``caught_by`` names the checks of ``dodo_contract.checks`` that must detect the fault. ``applies(contract)``
@@ -67,6 +76,7 @@ from ._fault_hooks import (
     _wrong_shape,
     error_reply,
 )
+from ._sessions import SessionStore
 
 __all__ = ["FAULTS", "Fault", "Reply", "error_reply", "faults_for", "get_fault"]
 
@@ -93,10 +103,21 @@ class Fault:
     on_error: Callable[[Reply], Reply] | None = None
     on_reply: Callable[[Reply, int], Reply] | None = None
     applies: Callable[[Contract], bool] | None = None
+    family: str = "payments"
+    on_session: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    on_preview: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    on_status: Callable[[dict[str, Any] | None, str, SessionStore], dict[str, Any] | Reply | None] | None = None
 
     def applies_to(self, spec_version: SpecVersion = None) -> bool:
-        """True when the fault breaks something the version has (most faults: every version)."""
-        return self.applies is None or self.applies(get_contract(spec_version))
+        """True when the fault breaks something the version has (most faults: every version).
+
+        ``applies`` is asked with the contract of the fault's family (its first operation) in that version.
+        """
+        try:
+            contract = get_contract(spec_version, operation=self.family)
+        except ConfigError:  # a loaded document without this family's operations
+            return False
+        return self.applies is None or self.applies(contract)
 
     def with_delay(self, seconds: float) -> Fault:
         """Return a copy whose stalls last ``seconds`` (for fast tests of ``slow``); others are unchanged."""
@@ -567,10 +588,15 @@ _ALL: tuple[Fault, ...] = (
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}
 
 
-def faults_for(spec_version: SpecVersion = None) -> dict[str, Fault]:
-    """Return the faults that mean something in ``spec_version`` (see ``Fault.applies``), in ``FAULTS`` order."""
+def faults_for(spec_version: SpecVersion = None, *, family: str | None = None) -> dict[str, Fault]:
+    """Return the faults of one family that mean something in ``spec_version``, in ``FAULTS`` order.
+
+    ``family``: ``payments`` or ``checkouts``; None takes the family of ``spec_version`` (a ``Contract`` of a
+    checkouts operation gives the ``checkouts_*`` faults; a version string or None, the payments ones).
+    """
     contract = get_contract(spec_version)
-    return {name: f for name, f in FAULTS.items() if f.applies_to(contract)}
+    chosen = family or contract.endpoint.family
+    return {name: f for name, f in FAULTS.items() if f.family == chosen and f.applies_to(contract)}
 
 
 def get_fault(fault: str | Fault | None) -> Fault | None:
