@@ -39,7 +39,7 @@ from ._fault_hooks import Reply, error_reply, schema_error_reply
 from ._sessions import Session, SessionStore, lifetime
 
 if TYPE_CHECKING:
-    from .faults import Fault
+    from ._fault import Fault
 
 __all__ = ["CHECKOUT_PATHS", "SESSION_BASE", "SHORT_BASE", "CheckoutSessions", "family_of"]
 

@@ -293,6 +293,13 @@ def _schema_error(violations: tuple[Violation, ...], contract: Contract) -> Repl
     return schema_error_reply(violations, _PROSE_CODES, contract.codes.empty_cart)
 
 
+def _family_contract(contract: Contract, family: str) -> Contract:
+    try:
+        return get_contract(contract, operation=family)
+    except ConfigError:  # a loaded document without this family's operations
+        return contract
+
+
 def create_app(
     *,
     fixtures: FixturesSource | None = None,
@@ -317,7 +324,7 @@ def create_app(
         raise ConfigError("api_key must be a non-empty string")
     contract = get_contract(spec_version)
     chosen = get_fault(fault)
-    if chosen is not None and not chosen.applies_to(contract):
+    if chosen is not None and not chosen.applies_to(_family_contract(contract, chosen.family)):
         raise ConfigError(f"fault {chosen.name!r} means nothing in spec version {contract.version} (see --list-faults)")
     catalog = default_fixtures() if fixtures is None else load_fixtures(fixtures)
     mock = _Mock(catalog, api_key.strip(), chosen, seed, contract, float(tax_rate))
@@ -459,9 +466,10 @@ def run_mock_command(args: Any, *, out: TextIO, err: TextIO) -> int:
     """Run ``dodo-contract mock``: print the URL, serve until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad options."""
     if args.list_faults:
         for fault in FAULTS.values():
-            only = [v for v in BUNDLED if fault.applies_to(v)]
+            only = [v for v in BUNDLED if fault.applies_to(_family_contract(get_contract(v), fault.family))]
             where = "" if len(only) == len(BUNDLED) else f" (spec {', '.join(only)} only)"
-            print(f"{fault.name}: {fault.description}{where}", file=out)
+            family = " [Checkout Sessions]" if fault.family == "checkouts" else ""
+            print(f"{fault.name}: {fault.description}{where}{family}", file=out)
         return 0
     key, generated = _resolve_key(args.api_key)
     try:
