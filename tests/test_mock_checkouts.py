@@ -9,9 +9,12 @@ SAVE10 10 %, HALF 50 %, FIVE_OFF 500 flat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -432,3 +435,14 @@ def test_a_payments_fault_leaves_checkouts_faithful_and_payments_still_served() 
     paid = call(app, "POST", "/payments", {"billing": {"country": "US"}, "customer": {"email": "a@example.com"},
                                            "product_cart": [dict(LINE)]})  # fmt: skip
     assert paid.status_code == 200 and paid.headers["content-type"].startswith("text/plain")
+
+
+def test_the_readmes_checkout_sessions_example_prints_what_it_says() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if '"/checkouts/preview"' in b]
+    claimed = re.search(r"\n\s*# (.+)\n$", block)
+    assert claimed is not None
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    assert printed.getvalue().strip() == claimed.group(1).strip()
