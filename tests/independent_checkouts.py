@@ -50,6 +50,7 @@ _COMMON = (
     "unknown_session_200",  # GET of an unknown id answers 200 with a made-up session
     "preview_discount_not_subtracted",  # total_amount = subtotal + tax while discount is shown
     "preview_ignores_quantity",  # each line counted once in the preview
+    "preview_total_price_stale",  # total_price is the subtotal, not what is charged
     "confirm_without_billing_ok",  # confirm: true accepted without a full billing address
     "custom_fields_unbounded",  # more than 5 custom fields accepted
     "dropdown_without_options_ok",  # a dropdown custom field without options accepted
@@ -445,7 +446,7 @@ def create_app(
         first = priced["lines"][0][1]["currency"] if priced["lines"] else "USD"
         days = (body.get("subscription_data") or {}).get("trial_period_days")
         out = {
-            "total_price": current["total_amount"],
+            "total_price": current["subtotal"] if "preview_total_price_stale" in chosen else current["total_amount"],
             "currency": first,
             "product_cart": cart,
             "current_breakup": current,

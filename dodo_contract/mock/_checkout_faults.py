@@ -2,9 +2,8 @@
 
 Each breaks ``POST /checkouts``, ``POST /checkouts/preview`` or ``GET /checkouts/{id}`` only (``family =
 "checkouts"``), so a payments run never sees it. ``caught_by`` names the checks that must catch it: the
-Checkout Sessions checks (``session_shape``, ``checkout_url_null_iff_payment_method``, ``session_round_trip``,
-``preview_arithmetic``) and the shared ones. A shape break of the ``GET`` or preview answer names both its
-Checkout Sessions check and ``response_schema_conformance``: either may own the schema of that answer.
+Checkout Sessions checks (``session_shape``: the 200 of each of the three operations conforms to its schema;
+``checkout_url_null_iff_payment_method``, ``session_round_trip``, ``preview_arithmetic``) and the shared ones.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ __all__ = ["CHECKOUT_FAULTS"]
 
 SLOW_EVERY, SLOW_SECONDS = 5, 3.0
 FAKE_PAYMENT = "pay_0000000000000000000000"
+HIDDEN_FEE = 99
 Body = dict[str, Any]
 
 
@@ -124,11 +124,18 @@ def _discount_not_subtracted(body: Body, payload: Body) -> Body:
     return body
 
 
-def _total_off_by_one(body: Body, payload: Body) -> Body:
+def _hidden_fee(body: Body, payload: Body) -> Body:
     b = _breakup(body)
     if b is not None and b.get("subtotal"):
-        b["total_amount"] += 1  # a rounding step applied twice
+        b["total_amount"] += HIDDEN_FEE  # a service fee added to the charge but left out of the breakup
         body["total_price"] = b["total_amount"]
+    return body
+
+
+def _total_price_stale(body: Body, payload: Body) -> Body:
+    b = _breakup(body)
+    if b is not None:
+        body["total_price"] = b["subtotal"]  # read before the discounts and tax were applied
     return body
 
 
@@ -208,19 +215,22 @@ CHECKOUT_FAULTS: tuple[Fault, ...] = (
     _fault("checkouts_created_at_future", "created_at is an hour in the future (local time written as UTC)",
            ("session_round_trip",), on_status=_created_in_future),
     _fault("checkouts_created_at_not_datetime", "created_at is a Unix timestamp string, not an RFC 3339 date-time",
-           ("session_round_trip", "response_schema_conformance"), on_status=_created_at_epoch),
+           ("session_shape",), on_status=_created_at_epoch),
     _fault("checkouts_unknown_session_found", "GET of an unknown session id answers 200 with a made-up session",
            ("session_round_trip", "status_code_documented"), on_status=_unknown_found),
     # preview arithmetic
     _fault("checkouts_preview_discount_not_subtracted",
            "the preview shows the discount but total_amount is subtotal + tax",
            ("preview_arithmetic",), on_preview=_discount_not_subtracted),
-    _fault("checkouts_preview_total_off_by_one", "the preview's total_amount is one minor unit above its breakup",
-           ("preview_arithmetic",), on_preview=_total_off_by_one),
+    _fault("checkouts_preview_hidden_fee",
+           f"the preview's total_amount adds a {HIDDEN_FEE} minor-unit fee its breakup does not show",
+           ("preview_arithmetic",), on_preview=_hidden_fee),
+    _fault("checkouts_preview_total_price_stale", "the preview's total_price is the subtotal, before discount and tax",
+           ("preview_arithmetic",), on_preview=_total_price_stale),
     _fault("checkouts_preview_ignores_quantity", "the preview prices every cart line once, whatever its quantity",
            ("preview_arithmetic",), on_preview=_ignore_quantity),
     _fault("checkouts_preview_missing_breakup", "preview answers lack the required current_breakup",
-           ("preview_arithmetic", "response_schema_conformance"), on_preview=_drop_breakup),
+           ("session_shape",), on_preview=_drop_breakup),
     # prose and schema rules not enforced
     _fault("checkouts_confirm_without_billing", "confirm: true is accepted without the billing address it needs",
            _INVALID, skips=_rules("billing_address.confirm_requires_*")),
