@@ -1,8 +1,7 @@
 """The operation option through every front end: config layers, the gate CLI (``main(argv)``) and the plugin.
 
-The target is the small faithful Checkout Sessions server of ``tests/_checkouts_app.py`` (and one broken one),
-served on loopback for the module; the proof against an implementation written apart is
-``tests/test_independent_checkouts.py``.
+The target is the independent implementation (``tests/independent_checkouts.py``), faithful and broken, served
+on loopback for the module.
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ from dodo_contract.checks.core import checks_for
 from dodo_contract.errors import ConfigError
 from dodo_contract.frontends.cli import main
 from dodo_contract.frontends.config import resolve_config
-from tests._checkouts_app import KEY, create_app
-from tests.test_engine_checkouts import _served
+from tests.test_engine_checkouts import CATALOG, KEY, _served, create_app
 
 pytest_plugins = ["pytester"]
 
@@ -38,14 +36,14 @@ def faithful() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def broken() -> Iterator[str]:
-    with _served(create_app(break_="payment_status_set")) as url:
+    with _served(create_app(breaks=["payment_id_before_payment"])) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def shapeless() -> Iterator[str]:
     # Every create answer breaks the schema: max_failures stops the run within its first phases (a short run).
-    with _served(create_app(break_="session_id_missing")) as url:
+    with _served(create_app(breaks=["session_id_renamed"])) as url:
         yield url
 
 
@@ -62,8 +60,9 @@ def test_the_operation_is_resolved_flag_env_ini_pyproject(tmp_path: Path) -> Non
 
 def _gate(url: str, tmp_path: Path, *extra: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
+    (tmp_path / "catalog.json").write_text(json.dumps(CATALOG))
     argv = ["gate", "--base-url", url, "--api-key", KEY, "--report-dir", str(tmp_path / "out"), "--seed", "3",
-            "--max-examples", "5", *extra]  # fmt: skip
+            "--max-examples", "5", "--fixtures", str(tmp_path / "catalog.json"), *extra]  # fmt: skip
     code = main(argv, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 

@@ -43,6 +43,8 @@ __all__ = ["INVALID_PREVIEWS", "MAX_ROUND_TRIPS", "business_checkout_requests", 
 
 MAX_ROUND_TRIPS = 12  # created sessions fetched back with GET /checkouts/{id}
 INVALID_PREVIEWS = 8  # invalid sessions previewed too (the preview validates the same body)
+VALID_PREVIEWS = 8  # generated valid sessions previewed too (random quantities and discounts: the arithmetic)
+QUANTITY_PREVIEWS = 3  # one-time products previewed at quantity 3 (a preview that prices each line once is off)
 CREATE, PREVIEW, GET = "checkouts", "checkouts.preview", "checkouts.get"
 
 
@@ -97,6 +99,7 @@ def plan_checkouts(
         for index, case in enumerate(creates):
             canonical.append(_with(case, trip=index < MAX_ROUND_TRIPS))
             canonical.append(_with(case, operation=PREVIEW, label=case.label.replace("create", "preview", 1)))
+        canonical += _quantity_previews(fixtures, contract)
     else:
         canonical = [_with(c, trip=True) for c in creates[:1]]
     business: tuple[Case, ...] = ()
@@ -115,6 +118,7 @@ def plan_checkouts(
             reason = _reason(inv.body, inv.rule, contract)
             invalid.append(Case("invalid", inv.body, inv.payload, inv.description, rule=inv.rule,
                                 pointer=inv.pointer, reason=reason, operation=CREATE))  # fmt: skip
+        invalid += _known_codes_over_limit(probe, fixtures, contract)
         step = max(1, len(invalid) // INVALID_PREVIEWS)
         invalid += [
             _with(c, operation=PREVIEW, label=f"preview: {c.label}") for c in invalid[::step][:INVALID_PREVIEWS]
@@ -138,6 +142,8 @@ def plan_checkouts(
         ]
         room = MAX_ROUND_TRIPS - sum(c.trip for c in canonical)
         valid = [_with(c, trip=True) if i < room else c for i, c in enumerate(valid)]
+        generated = [c for c in valid if c.label.startswith("generated")][:VALID_PREVIEWS]
+        valid += [_with(c, operation=PREVIEW, trip=False, label=f"preview: {c.label}") for c in generated]
     roundtrip: tuple[Case, ...] = ()
     if "roundtrip" in wanted:
         roundtrip = (
@@ -145,6 +151,39 @@ def plan_checkouts(
                  operation=GET, path_id=unknown, role="unknown"),
         )  # fmt: skip
     return Plan(tuple(auth), tuple(canonical), business, tuple(invalid), tuple(valid), roundtrip=roundtrip)
+
+
+def _quantity_previews(fixtures: Fixtures, contract: Contract) -> list[Case]:
+    """Return previews of single one-time products at quantity 3 (the canonical sessions all have quantity 1)."""
+    products = [p for p in fixtures.checkout.one_time(fixtures.products) if not p.pay_what_you_want]
+    out = []
+    for product in products[:QUANTITY_PREVIEWS]:
+        payload = {"product_cart": [{"product_id": product.id, "quantity": 3}]}
+        if validate_request(payload, spec_version=contract).ok:
+            out.append(Case("canonical", encode(payload), payload, f"preview {product.id} x 3", operation=PREVIEW))
+    return out
+
+
+def _known_codes_over_limit(base: Any, fixtures: Fixtures, contract: Contract) -> list[Case]:
+    """Return a session with one code more than ``discount_codes`` allows, every one a fixture code.
+
+    The derived case for that bound sends made-up codes, which a server without the bound still refuses (unknown
+    code): only known codes show whether the bound itself is enforced.
+    """
+    codes = [d.code for d in fixtures.discounts]
+    if not isinstance(base, dict) or not codes:
+        return []
+    out = []
+    for rule in contract.rules("request"):
+        if rule.keyword != "maxItems" or rule.path != ("discount_codes",) or not isinstance(rule.limit, int):
+            continue
+        payload = {"product_cart": base["product_cart"], "discount_codes": (codes * (rule.limit + 1))[: rule.limit + 1]}
+        found = validate_request(payload, spec_version=contract).violations
+        if [(v.rule, v.pointer) for v in found] == [(rule.id, "/discount_codes")]:
+            label = f"{rule.limit + 1} discount_codes, each a fixture code"
+            out.append(Case("invalid", encode(payload), payload, label, rule=rule.id, pointer="/discount_codes",
+                            reason=str(found[0]), operation=CREATE))  # fmt: skip
+    return out
 
 
 def _with(case: Case, **changes: Any) -> Case:
