@@ -244,6 +244,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="only this spec version: the mock serves it and the engine judges by it "
         "(default: every bundled version, one matrix each)",
     )
+    t.add_argument(
+        "--operation",
+        default="payments",
+        metavar="NAME",
+        help="the faults of payments, checkouts (the checkouts_* faults, judged on the three Checkout Sessions "
+        "operations) or all (default: %(default)s)",
+    )
 
     r = sub.add_parser(
         "replay",
@@ -333,7 +340,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             from .selftest import selftest
 
             result = selftest(
-                faults=args.fault, seed=args.seed, max_examples=args.max_examples, spec_version=args.spec_version
+                faults=args.fault,
+                seed=args.seed,
+                max_examples=args.max_examples,
+                spec_version=args.spec_version,
+                operation=args.operation,
             )
             print(result.matrix(), file=out)
             return EXIT_OK if result.passed else EXIT_VIOLATIONS
