@@ -119,6 +119,15 @@ def test_preview_arithmetic() -> None:
     assert _arith(_preview(200, 200, 0, 0)) == ["preview.total_at_least_subtotal"]
 
 
+def test_one_discount_code_takes_off_what_it_says() -> None:
+    percent = {**CART, "discount_codes": ["SAVE10"]}  # 10% of whatever subtotal the preview states
+    assert _arith(_preview(1980, 2000, 200, 180), percent) == []
+    assert _arith(_preview(2200, 2000, 0, 200), percent) == ["preview.discount_amount"]
+    flat = {**CART, "discount_code": "FIVE_OFF"}  # a flat 500
+    assert _arith(_preview(1650, 2000, 500, 150), flat) == []
+    assert _arith(_preview(1950, 2000, 50, 0), flat) == ["preview.discount_amount"]
+
+
 def test_a_subscription_line_is_priced_at_its_catalog_price() -> None:
     request = {"product_cart": [{"product_id": "prod_sub_monthly", "quantity": 1}]}
     line = {"product_id": "prod_sub_monthly", "quantity": 1, "is_subscription": True, "og_currency": "USD"}

@@ -13,7 +13,9 @@ judged where the API states it:
   server never issued is 404;
 * ``preview_arithmetic``: ``current_breakup.total_amount = subtotal - discount + tax`` within the rounding
   tolerance; for a one-time cart ``total_price`` is that total and it lies within the same tax-robust bounds as a
-  payment's total (``_pricing.pricing_bounds``); a subscription line of quantity 1 is priced at the catalog price.
+  payment's total (``_pricing.pricing_bounds``), and one fixture discount code takes off its share of the
+  preview's own subtotal (a flat one its amount, up to the tax ceiling); a subscription line of quantity 1 is
+  priced at the catalog price.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from ..errors import Violation
 from ..validation.validator import validate_response
-from ._observation import NOT_JSON, CheckContext, Observation, _contract_of, _v
+from ._observation import NOT_JSON, CheckContext, Observation, _contract_of, _discount_codes, _v
 from ._pricing import Bounds, pricing_bounds, total_at_least_subtotal, total_within_tax_ceiling
 
 __all__ = [
@@ -205,7 +207,34 @@ def preview_arithmetic(obs: Observation, ctx: CheckContext) -> list[Violation]:
     if isinstance(bounds, Bounds) and body.get("currency") == bounds.currency:
         found = total_at_least_subtotal(total, bounds, ctx) or total_within_tax_ceiling(total, bounds, ctx)
         out += _at("/current_breakup/total_amount", found, "preview.")
+        out += _discount_amount(obs.request, subtotal, discount, tolerance, ctx)
     return out
+
+
+def _discount_amount(request: Any, subtotal: int, discount: int, tolerance: int, ctx: CheckContext) -> list[Violation]:
+    """One fixture code: a percentage takes its share of the preview's own subtotal, a flat one at least its amount
+    (and at most that times the tax ceiling: it may be taken off a tax-inclusive amount)."""
+    codes = _discount_codes(request)
+    found = ctx.fixtures.discount(codes[0]) if len(codes) == 1 else None
+    if found is None:
+        return []
+    if found.amount is None:
+        expected = subtotal - found.apply(subtotal)
+        if abs(discount - expected) <= tolerance:
+            return []
+        what = f"{found.percentage:g}% of the subtotal {subtotal} is {expected}"
+    else:
+        low = min(found.amount, subtotal)
+        high = int(min(found.amount, subtotal) * ctx.settings.tax_ceiling)
+        if low - tolerance <= discount <= high + tolerance:
+            return []
+        what = f"the flat code takes off {found.amount} (at most {high} with tax)"
+    return _v(
+        "/current_breakup/discount",
+        "preview.discount_amount",
+        "const",
+        f"current_breakup.discount is {discount} for discount code {found.code!r}, but {what}",
+    )
 
 
 def _subscription_prices(obs: Observation, ctx: CheckContext) -> list[Violation]:

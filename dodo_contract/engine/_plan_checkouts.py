@@ -49,9 +49,12 @@ CREATE, PREVIEW, GET = "checkouts", "checkouts.preview", "checkouts.get"
 
 
 def unknown_session_id(seed: int) -> str:
-    """Return the run's synthetic session id: shaped like Dodo's (``cks_`` and 21 characters), never issued."""
-    tag = hashlib.sha256(f"dodo-contract-session:{seed}".encode()).hexdigest()[:17]
-    return f"cks_0{tag}"
+    """Return the run's synthetic session id: shaped like Dodo's (``cks_`` and 21 letters and digits), never issued.
+
+    A server that checks the id's shape first must still find it well-formed, so the answer says "not found".
+    """
+    tag = hashlib.sha256(f"dodo-contract-session:{seed}".encode()).hexdigest()[:19]
+    return f"cks_DC{tag}"
 
 
 def plan_checkouts(
