@@ -78,7 +78,12 @@ def test_the_gate_cli_judges_checkout_sessions(faithful: str, shapeless: str, tm
     code, out, err = _gate(shapeless, tmp_path, "--operation", "checkouts")
     assert code == 1
     assert "session.session_id.required" in out
-    assert "POST /checkouts" in (tmp_path / "out" / "dodo-contract.md").read_text() or "/checkouts" in out
+    assert "/checkouts" in (tmp_path / "out" / "dodo-contract.md").read_text()
+    # replay re-sends a finding to the operation it was found on (POST /payments would answer 404: no violation)
+    replayed, replay_err = io.StringIO(), io.StringIO()
+    code = main(["replay", str(tmp_path / "out"), "--case", "0", "--api-key", KEY], stdout=replayed, stderr=replay_err)
+    assert code == 1, replayed.getvalue() + replay_err.getvalue()
+    assert "STILL VIOLATES (HTTP 200)" in replayed.getvalue()
     for text in (out, err, *(p.read_text() for p in (tmp_path / "out").iterdir())):
         assert KEY not in text
     code, _out, err = _gate(faithful, tmp_path, "--operation", "refunds")
@@ -104,6 +109,6 @@ def test_the_plugin_names_items_per_operation_for_all(broken: str, pytester: pyt
     text = result.stdout.str()
     # The broken server serves no POST /payments: the payments run cannot check anything (every item errors).
     assert "dodo-contract::checkouts::session_round_trip FAILED" in text
-    assert "dodo-contract::payments::auth_required" in text
+    assert "dodo-contract::payments::auth_required ERROR" in text  # its own family's run could not check
     assert "dodo-contract::checkouts::auth_required PASSED" in text
     assert result.ret != 0 and KEY not in text
