@@ -174,6 +174,10 @@ def combine(parts: list[ContractRun]) -> ContractRun:
         "operation": "all",
         "operations": {p.operation: p.stats for p in parts},
     }
+    coverage = {k: [f"{p.operation}:{r}" for p in parts for r in p.stats.get("rule_coverage", {}).get(k, [])]
+                for k in ("covered", "missing")}  # fmt: skip
+    total = len(coverage["covered"]) + len(coverage["missing"])
+    stats["rule_coverage"] = {**coverage, "ratio": round(len(coverage["covered"]) / total, 4) if total else 1.0}
     for name in ("status_counts", "cases_per_check"):
         summed: Counter[str] = Counter()
         for part in parts:
