@@ -86,15 +86,11 @@ class CheckoutSessions:
         session id: 405, as a router with a static route beside ``{id}`` answers.
         """
         if path in CHECKOUT_PATHS:
-            return (
-                ("checkouts" if path == "/checkouts" else "checkouts.preview", None)
-                if method == "POST"
-                else (
-                    None,
-                    "POST",
-                )
-            )
-        if path.startswith(_PREFIX) and "/" not in path[len(_PREFIX) :] and len(path) > len(_PREFIX):
+            if method != "POST":
+                return None, "POST"
+            return ("checkouts" if path == "/checkouts" else "checkouts.preview"), None
+        session_id = path[len(_PREFIX) :]
+        if path.startswith(_PREFIX) and session_id and "/" not in session_id:
             return ("checkouts.get", None) if method == "GET" else (None, "GET")
         return None, None
 

@@ -10,6 +10,7 @@ record after its checkout link stops working; the spec documents no other answer
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -84,9 +85,7 @@ class SessionStore:
     def newest(self, skip: int = 0) -> Session | None:
         """Return the newest session but ``skip`` (0: the newest), or None when there are not that many."""
         with self._lock:
-            if skip >= len(self._sessions):
-                return None
-            return list(self._sessions.values())[-1 - skip]
+            return next(itertools.islice(reversed(self._sessions.values()), skip, None), None)
 
     def __len__(self) -> int:
         with self._lock:
