@@ -4,7 +4,8 @@ Both get ``-n N`` examples (``max_examples=N`` for the engine) against one mock 
 cases sent, wall time and cases/s for each, and the ratio engine/Schemathesis. Schemathesis runs as a
 subprocess (its CLI start-up is included, and also shown separately from its own summary line); it runs with
 ``--continue-on-failure`` because on this API it otherwise stops at its first false positive (ST202 on a
-business refusal). Also times the engine in-process (ASGI, no sockets). Per spec version (default: every
+business refusal). Also times the engine in-process (ASGI, no sockets), for payments and for Checkout Sessions
+(``operation="checkouts"`` against the same mock: requests and time beside payments'). Per spec version (default: every
 bundled one): the mock serves that version, the engine judges by it and Schemathesis reads its ``openapi.yaml``.
 
 ``--base REF`` also runs the in-process engine of an earlier commit (checked out into a temporary git worktree,
@@ -144,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     for version in args.spec_version or BUNDLED:
         app = create_app(api_key=key, seed=args.seed, spec_version=version)
         cases_ip, wall_ip, verdict_ip, _ = _engine(args.n, args.seed, app=app, api_key=key, spec_version=version)
+        # The same mock serves Checkout Sessions: the checkouts run (three operations, round trips) beside it.
+        app = create_app(api_key=key, seed=args.seed, spec_version=version)
+        cases_ck, wall_ck, verdict_ck, _ = _engine(
+            args.n, args.seed, app=app, api_key=key, spec_version=version, operation="checkouts"
+        )
         with serve_mock(api_key=key, seed=args.seed, spec_version=version) as server:
             target = {"base_url": server.url, "api_key": key, "spec_version": version}
             cases_e, wall_e, verdict_e, n_checks = _engine(args.n, args.seed, **target)
@@ -154,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  engine in-process : {cases_ip:5d} requests in {wall_ip:6.2f} s = {cases_ip / wall_ip:8.1f} cases/s "
             f"(verdict {verdict_ip})"
+        )
+        print(
+            f"  checkouts in-proc.: {cases_ck:5d} requests in {wall_ck:6.2f} s = {cases_ck / wall_ck:8.1f} cases/s "
+            f"(verdict {verdict_ck}; {cases_ck / cases_ip:.2f}x the requests, {wall_ck / wall_ip:.2f}x the time of "
+            "payments)"
         )
         print(
             f"  engine loopback   : {cases_e:5d} requests in {wall_e:6.2f} s = {rate_e:8.1f} cases/s "

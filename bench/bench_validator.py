@@ -1,10 +1,12 @@
-"""Benchmark ``validate_request`` against jsonschema 4.x on the same payloads, for every bundled version, in one run.
+"""Benchmark the validator against jsonschema 4.x on the same payloads, for every bundled version, in one run.
 
-Run: ``.venv/bin/python bench/bench_validator.py [--seconds 4]``. For each version prints payloads/s and the ratio to
-the baseline (targets: >= 100x ``Draft202012Validator(...).is_valid`` on valid payloads, >= 20x
-``list(iter_errors())`` on invalid ones, while returning every violation with its rule). The invalid corpus is ONE
-single-violation payload per rule: the first labelled invalid case of each rule of ``known_rules("request")``
-(customer-form and cross-field rules included; ``body.json`` is left out, its payloads are not JSON). Also the
+Run: ``.venv/bin/python bench/bench_validator.py [--seconds 4] [--only payments|checkouts]``. For each version and
+kind prints payloads/s and the ratio to the baseline (targets: >= 100x ``Draft202012Validator(...).is_valid`` on
+valid payloads, >= 20x ``list(iter_errors())`` on invalid ones, while returning every violation with its rule).
+The kinds: the ``POST /payments`` request, and for Checkout Sessions the ``POST /checkouts`` request and the 200
+bodies of the three operations. The invalid corpus is ONE single-violation payload per rule: the first labelled
+invalid case of each rule of ``known_rules(kind)`` (customer-form and cross-field rules included; ``body.json``
+is left out, its payloads are not JSON); the checkouts valid corpus is 200 drawn from the generators. Also the
 import time of ``dodo_contract`` (target < 150 ms above a bare interpreter).
 """
 
@@ -22,10 +24,10 @@ from typing import Any
 
 import jsonschema
 
-from dodo_contract import validate_request
+from dodo_contract import validate_request, validate_response
 from dodo_contract.contract.schemas import REQUEST, country_codes, currency_codes, dereferenced, payment_method_types
-from dodo_contract.contract.versions import BUNDLED
-from dodo_contract.generation.strategies import invalid_cases
+from dodo_contract.contract.versions import BUNDLED, Contract, get_contract
+from dodo_contract.generation.strategies import _request_plan, _response_plan, invalid_cases, resolve_fixtures
 
 
 def _valid_corpus(n: int, version: str) -> list[dict[str, Any]]:
@@ -53,10 +55,10 @@ def _valid_corpus(n: int, version: str) -> list[dict[str, Any]]:
     return out
 
 
-def _invalid_corpus(version: str) -> list[Any]:
+def _invalid_corpus(version: str | Contract, kind: str = "request") -> list[Any]:
     """Return one single-violation payload per rule (the first labelled case of each rule)."""
     first: dict[str, Any] = {}
-    for case in invalid_cases(spec_version=version, seed=0):
+    for case in invalid_cases(spec_version=version, seed=0, kind=kind):  # type: ignore[arg-type]
         if case.payload is not None and not isinstance(case.payload, str) and case.rule not in first:
             first[case.rule] = copy.deepcopy(case.payload)
     return list(first.values())
@@ -119,17 +121,61 @@ def _rows(version: str, seconds: float) -> list[tuple[str, str, float, float, in
     ]
 
 
+_CHECKOUT_KINDS = (("checkouts", "request"), ("checkouts", "response"), ("checkouts.preview", "response"),
+                   ("checkouts.get", "response"))  # fmt: skip
+
+
+def _checkout_rows(version: str, operation: str, kind: str, seconds: float) -> list[tuple[str, str, float, float, int]]:
+    contract = get_contract(version, operation=operation)
+    draws = [random.Random(i).randbytes(10) for i in range(200)]
+    plan = _request_plan(resolve_fixtures(None), contract) if kind == "request" else _response_plan(contract)
+    valid = [plan.build(d) for d in draws]
+    invalid = _invalid_corpus(contract, kind)
+    check = validate_request if kind == "request" else validate_response
+    assert all(check(p, spec_version=contract).ok for p in valid)
+    assert all(len(check(p, spec_version=contract).violations) == 1 for p in invalid)
+    baseline = jsonschema.Draft202012Validator(contract.schema(kind), format_checker=jsonschema.FormatChecker())  # type: ignore[arg-type]
+    assert all(baseline.is_valid(p) for p in valid)
+
+    def errors(p: Any) -> Any:
+        return list(baseline.iter_errors(p))
+
+    def ours(p: Any) -> Any:
+        return check(p, spec_version=version, operation=operation).violations
+
+    ours_valid = partial(check, spec_version=version, operation=operation)
+    return [
+        ("valid", "jsonschema is_valid", *_rates(baseline.is_valid, ours_valid, valid, seconds), 100),
+        (
+            f"invalid ({len(invalid)} rules)",
+            "jsonschema list(iter_errors())",
+            *_rates(errors, ours, invalid, seconds),
+            20,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--no-import", action="store_true", help="skip the import-time measurement")
+    parser.add_argument("--only", choices=["payments", "checkouts"], help="measure one operation family only")
     args = parser.parse_args()
-    print(f"{'version':8} {'payloads':20} {'baseline':32} {'baseline/s':>11} {'ours/s':>10} {'ratio':>7} {'target':>7}")
+    header = f"{'version':8} {'operation':26} {'payloads':20} {'baseline':32} {'baseline/s':>11} {'ours/s':>10}"
+    print(f"{header} {'ratio':>7} {'target':>7}")
     for version in BUNDLED:
-        for kind, name, base, rate, target in _rows(version, args.seconds):
+        rows = []
+        if args.only != "checkouts":
+            rows += [("payments request", *row) for row in _rows(version, args.seconds)]
+        if args.only != "payments":
+            for operation, kind in _CHECKOUT_KINDS:
+                rows += [
+                    (f"{operation} {kind}", *row) for row in _checkout_rows(version, operation, kind, args.seconds)
+                ]
+        for what, kind, name, base, rate, target in rows:
             verdict = "" if not target else ("ok" if rate / base >= target else "BELOW TARGET")
             ratio = f"{rate / base:6.0f}x {target or '-':>6}x {verdict}"
-            print(f"{version:8} {kind:20} {name:32} {base:11,.0f} {rate:10,.0f} {ratio}")
+            print(f"{version:8} {what:26} {kind:20} {name:32} {base:11,.0f} {rate:10,.0f} {ratio}")
     if args.no_import:
         return
     bare = _import_ms("pass")

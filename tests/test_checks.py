@@ -99,7 +99,7 @@ def rules(found: list[Any]) -> list[str]:
 
 def test_every_check_is_registered_with_its_kinds() -> None:
     assert set(CHECKS) == set(APPLIES_TO)
-    assert len(CHECKS) == 21
+    assert len(CHECKS) == 25  # 21 for payments + 4 for Checkout Sessions
     assert APPLIES_TO["auth_required"] == {"auth"}
     assert APPLIES_TO["business_rules_enforced"] == {"business"}
     generic = (

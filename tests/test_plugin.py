@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from _fault_server import PROXY, fault_server, free_port
 
-from dodo_contract.checks.core import CHECKS
+from dodo_contract.checks.core import checks_for
 from dodo_contract.mock.app import serve_mock
 
 pytest_plugins = ["pytester"]
@@ -19,6 +19,7 @@ pytest_plugins = ["pytester"]
 # later import makes second copies (httpx exceptions then stop matching their handlers in this process).
 
 KEY = "sk_test_plugin_0123456789abcdef"
+PAYMENTS_CHECKS = checks_for("payments")  # the items of the default operation
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +103,7 @@ def test_faithful_implementation_passes_one_item_per_check(faithful: str, pytest
     pytester.makepyfile(test_mine=USER_TESTS)
     result = pytester.runpytest_subprocess(*_args(faithful, pytester, "-v"))
     assert result.ret == 0, result.stdout.str()
-    result.assert_outcomes(passed=len(CHECKS) + 1)
+    result.assert_outcomes(passed=len(PAYMENTS_CHECKS) + 1)
     result.stdout.fnmatch_lines(["dodo-contract::valid_request_accepted PASSED*", "*dodo-contract: PASSED*"])
     report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
     assert report["passed"] is True
@@ -113,7 +114,7 @@ def test_broken_implementation_fails_with_readable_violations(broken: str, pytes
     result = pytester.runpytest_subprocess(*_args(broken, pytester))
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     # Every 200 breaks the schema, so max_failures stops the run before its last phase, the pricing pairs.
-    result.assert_outcomes(failed=1, skipped=1, passed=len(CHECKS) - 2)
+    result.assert_outcomes(failed=1, skipped=1, passed=len(PAYMENTS_CHECKS) - 2)
     text = result.stdout.str()
     assert "dodo-contract::response_schema_conformance" in text
     assert '"client_secret" is a required property' in text
@@ -124,7 +125,7 @@ def test_broken_implementation_fails_with_readable_violations(broken: str, pytes
 
 def test_k_selects_single_checks(broken: str, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*_args(broken, pytester, "-k", "auth_required or response_schema"))
-    result.assert_outcomes(failed=1, passed=1, deselected=len(CHECKS) - 2)
+    result.assert_outcomes(failed=1, passed=1, deselected=len(PAYMENTS_CHECKS) - 2)
 
 
 def test_unreachable_target_never_passes(pytester: pytest.Pytester) -> None:
@@ -133,7 +134,7 @@ def test_unreachable_target_never_passes(pytester: pytest.Pytester) -> None:
     assert result.ret != 0
     outcomes = result.parseoutcomes()
     assert "passed" not in outcomes
-    assert outcomes.get("errors", 0) + outcomes.get("failed", 0) == len(CHECKS)
+    assert outcomes.get("errors", 0) + outcomes.get("failed", 0) == len(PAYMENTS_CHECKS)
     assert "could not check" in result.stdout.str()
 
 
@@ -172,7 +173,7 @@ def test_xdist_runs_the_engine_once_and_writes_one_report(broken: str, pytester:
         result = pytester.runpytest_subprocess(*_args(proxy.url, pytester, "-n", "2", "--dodo-concurrency=1"))
         sent = proxy.requests
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1, skipped=1, passed=len(CHECKS) - 2)  # the pricing pairs: not reached
+    result.assert_outcomes(failed=1, skipped=1, passed=len(PAYMENTS_CHECKS) - 2)  # the pricing pairs: not reached
     report = json.loads((pytester.path / "out" / "dodo-contract.json").read_text())
     assert report["stats"]["requests"] == sent  # one engine run, not one per worker
     assert [v["check"] for v in report["violations"]] == ["response_schema_conformance"]
@@ -213,7 +214,7 @@ def test_an_incomplete_run_errors_every_item_with_the_reason(
     assert result.ret != 0
     outcomes = result.parseoutcomes()
     assert "passed" not in outcomes
-    assert outcomes.get("errors", 0) == len(CHECKS)
+    assert outcomes.get("errors", 0) == len(PAYMENTS_CHECKS)
     result.stdout.fnmatch_lines(["*dodo-contract did not finish checking*", "*stopped early (time budget)*"])
 
 

@@ -265,6 +265,9 @@ def test_an_installed_wheel_finds_its_schemas_and_overlays(tmp_path: Path) -> No
             assert f"dodo_contract/_schemas/{version}/CreateOneTimePaymentRequest.json" in names
             assert f"dodo_contract/_schemas/{version}/openapi.yaml" in names
             assert f"dodo_contract/contract/overlays/{version}.toml" in names
+            assert f"dodo_contract/_schemas/{version}/checkouts/CreateCheckoutSessionRequest.json" in names
+            assert f"dodo_contract/_schemas/{version}/checkouts/operations.json" in names
+            assert f"dodo_contract/contract/overlays/{version}.checkouts.toml" in names
         assert "dodo_contract/_schemas/openapi.yaml" in names
         assert "dodo_contract/py.typed" in names
         archive.extractall(target)
@@ -272,7 +275,8 @@ def test_an_installed_wheel_finds_its_schemas_and_overlays(tmp_path: Path) -> No
         "import dodo_contract, dodo_contract.contract.schemas as s;"
         "print(s.schema_dir());"
         "print(','.join(v.rule for v in dodo_contract.validate_request({'billing': {}}).violations));"
-        "print(dodo_contract.validate_request({'metadata': {'k': 5}}, spec_version='1.86.0').violations[-1].rule)"
+        "print(dodo_contract.validate_request({'metadata': {'k': 5}}, spec_version='1.86.0').violations[-1].rule);"
+        "print(dodo_contract.validate_request({'product_cart': []}, operation='checkouts').violations[0].rule)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -285,3 +289,4 @@ def test_an_installed_wheel_finds_its_schemas_and_overlays(tmp_path: Path) -> No
     assert out[0] == str(target / "dodo_contract" / "_schemas" / LATEST)
     assert out[1].split(",") == ["customer.required", "product_cart.required", "billing.country.required"]
     assert out[2] == "metadata.value.type"
+    assert out[3] == "product_cart.empty_requires_product_collection_id"

@@ -287,7 +287,9 @@ def test_canonical_requests_are_valid_and_deterministic(catalog: str, version: s
         assert validate_request(req, spec_version=version).ok, name
         assert business_problems(req, fx) == [], name
         assert all(item["quantity"] == 1 for item in req["product_cart"])
-    assert {f"product:{p.id}" for p in fx.products} <= set(names)
+    one_time = fx.checkout.one_time(fx.products)  # subscription products are for Checkout Sessions only
+    assert {f"product:{p.id}" for p in one_time} <= set(names)
+    assert not {f"product:{p.id}" for p in fx.products if p not in one_time} & set(names)
     assert {f"discount:{d.code}" for d in fx.discounts} <= set(names)
     assert ("payment_link" in names) and ("metadata" in names) and ("new_customer" in names)
     assert any(n.startswith("existing_customer:") for n in names) == bool(fx.customers)

@@ -2,8 +2,10 @@
 
 Run from the repo root: ``python tools/gen_schemas.py [OPENAPI_DIR] [schemas]`` (default: ``$DODO_SHARED_DIR``,
 else ``shared/`` beside the checkout or one folder further up, ``/dodo/openapi``). The package code does
-the work (``dodo_contract.contract.generate``): find ``POST /payments``, take its request schema and 200 response
-and every component they reach, rewrite the refs, apply the version's overlay (``contract/overlays/<v>.toml``).
+the work (``dodo_contract.contract.generate``): for each operation family (``POST /payments``; the Checkout
+Sessions operations) take the request schema and 200 response of each operation and every component they reach,
+rewrite the refs, apply the version's overlay of that family (``contract/overlays/<v>.toml``,
+``<v>.checkouts.toml``).
 ``tests/test_schemas.py`` checks that the committed files equal a fresh generation, so hand edits are caught.
 """
 
@@ -31,8 +33,8 @@ def main(argv: list[str]) -> int:
     target = Path(argv[1]) if len(argv) > 1 else Path("schemas")
     files = generate_bundled(source)
     for folder in {target / rel.split("/")[0] for rel in files if "/" in rel}:
-        for stale in folder.glob("*"):
-            if f"{folder.name}/{stale.name}" not in files:
+        for stale in folder.rglob("*"):
+            if stale.is_file() and stale.relative_to(target).as_posix() not in files:
                 stale.unlink()
     for rel, text in sorted(files.items()):
         path = target / rel

@@ -11,7 +11,7 @@ from ..contract.settings import ContractSettings
 from ..contract.versions import Contract, get_contract
 from ..errors import Violation
 
-Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing"]
+Kind = Literal["auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing", "roundtrip"]
 
 
 class _NotJson:
@@ -51,7 +51,14 @@ class Observation:
     truncated: bool = False
     json_defects: tuple[tuple[str, str], ...] = ()
     pair: str = ""  # a pricing pair's name, judged with its other request (``role``: "base" or "variant")
-    role: str = ""
+    role: str = ""  # a round trip's: "created" (the id a create answered) or "unknown" (a synthetic id)
+    operation: str = "payments"  # the operation answered (``checkouts.preview``, ``checkouts.get``...)
+    session: str = ""  # for ``checkouts.get``: the session id asked for; ``request`` is then its create request
+
+    @property
+    def family(self) -> str:
+        """Return the operation's family (``payments`` or ``checkouts``)."""
+        return self.operation.split(".", 1)[0]
 
 
 @dataclass(slots=True)
@@ -87,9 +94,20 @@ def _code(obs: Observation) -> str | None:
     return None
 
 
-def _error_statuses(ctx: CheckContext) -> frozenset[int]:
+def _error_statuses(ctx: CheckContext, obs: Observation | None = None) -> frozenset[int]:
     s = ctx.settings
-    return frozenset({s.invalid_status, s.business_status, s.auth_status}) - {200}
+    out = frozenset({s.invalid_status, s.business_status, s.auth_status}) - {200}
+    return out | {NOT_FOUND_STATUS} if obs is not None and obs.operation == "checkouts.get" else out
+
+
+NOT_FOUND_STATUS = 404  # GET /checkouts/{id} documents it for an unknown id
+
+
+def _contract_of(obs: Observation, ctx: CheckContext) -> Contract:
+    """Return the contract of the operation ``obs`` answered (the run's, or its sibling of the same family)."""
+    if obs.operation == ctx.contract.operation:
+        return ctx.contract
+    return get_contract(ctx.contract, operation=obs.operation)
 
 
 def _documented_refusal(obs: Observation, ctx: CheckContext) -> bool:

@@ -32,6 +32,7 @@ from ._observation import (
     _below_minimum,
     _code,
     _code_suffix,
+    _contract_of,
     _discount_codes,
     _documented,
     _documented_refusal,
@@ -40,11 +41,18 @@ from ._observation import (
 )
 from ._pricing import PAIR_RULES, pricing_bounds, pricing_relations_hold, total_amount_plausible
 from ._reflection import discount_applied, payment_id_unique, payment_link_present, request_values_reflected
+from ._sessions import (
+    checkout_url_null_iff_payment_method,
+    preview_arithmetic,
+    session_round_trip,
+    session_shape,
+)
 from ._strict_json import response_json_strict
 
 __all__ = [
     "APPLIES_TO",
     "CHECKS",
+    "FAMILIES_OF",
     "NOT_JSON",
     "PAIR_RULES",
     "RUN_CHECKS",
@@ -56,6 +64,8 @@ __all__ = [
     "RunCheckFn",
     "auth_required",
     "business_rules_enforced",
+    "checkout_url_null_iff_payment_method",
+    "checks_for",
     "content_type_json",
     "discount_applied",
     "error_code_documented",
@@ -69,6 +79,7 @@ __all__ = [
     "no_server_error",
     "payment_id_unique",
     "payment_link_present",
+    "preview_arithmetic",
     "pricing_relations_hold",
     "refused_example",
     "request_values_reflected",
@@ -76,6 +87,8 @@ __all__ = [
     "response_received",
     "response_schema_conformance",
     "run_checks",
+    "session_round_trip",
+    "session_shape",
     "status_code_documented",
     "total_amount_plausible",
     "valid_request_accepted",
@@ -105,8 +118,9 @@ def no_server_error(obs: Observation, ctx: CheckContext) -> list[Violation]:
 
 
 def status_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """The status is one the contract documents (200, 422, 401), or the documented status of the answer's code."""
-    if obs.status is None or obs.status in ctx.settings.documented_statuses or _documented_refusal(obs, ctx):
+    """The status is one the contract documents (200, 422, 401; 404 for ``GET /checkouts/{id}``), or the documented
+    status of the answer's code."""
+    if obs.status is None or obs.status in _statuses(obs, ctx) or _documented_refusal(obs, ctx):
         return []
     return _v("", "status.documented", "status", f"status {obs.status} is not documented (only {_documented(ctx)})")
 
@@ -135,8 +149,13 @@ def content_type_json(obs: Observation, ctx: CheckContext) -> list[Violation]:
     return _v("", "content_type.json", "content-type", f"{obs.status} answer has {shown}, expected application/json")
 
 
+def _statuses(obs: Observation, ctx: CheckContext) -> frozenset[int]:
+    extra = _error_statuses(ctx, obs) if obs.operation == "checkouts.get" else frozenset()
+    return ctx.settings.documented_statuses | extra
+
+
 def _documented_answer(obs: Observation, ctx: CheckContext) -> bool:
-    return obs.status in ctx.settings.documented_statuses or _documented_refusal(obs, ctx)
+    return obs.status in _statuses(obs, ctx) or _documented_refusal(obs, ctx)
 
 
 def response_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violation]:
@@ -149,17 +168,17 @@ def response_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Vio
 
 def error_schema_conformance(obs: Observation, ctx: CheckContext) -> list[Violation]:
     """A 422/401 body (or the statuses the settings name for them) is an object with string ``code`` and ``message``."""
-    if obs.status not in _error_statuses(ctx) and not _documented_refusal(obs, ctx):
+    if obs.status not in _error_statuses(ctx, obs) and not _documented_refusal(obs, ctx):
         return []
     if obs.body is NOT_JSON:
         return _v("", "error.body.json", "json", f"{obs.status} body is not JSON; expected {{code, message}}")
-    found = validate_error(obs.body, spec_version=ctx.contract).violations
+    found = validate_error(obs.body, spec_version=_contract_of(obs, ctx)).violations
     return [Violation(v.pointer, f"error.{v.rule}", v.keyword, v.message) for v in found]
 
 
 def error_code_documented(obs: Observation, ctx: CheckContext) -> list[Violation]:
-    """The error ``code`` of a 422/401 is one of the codes Dodo documents."""
-    if obs.status not in _error_statuses(ctx):
+    """The error ``code`` of a 422/401 (404 of ``GET /checkouts/{id}``) is one of the codes Dodo documents."""
+    if obs.status not in _error_statuses(ctx, obs):
         return []
     code = _code(obs)
     if code is None or code in ctx.settings.documented_codes:
@@ -359,9 +378,36 @@ CHECKS: dict[str, CheckFn] = {
     "payment_id_unique": payment_id_unique,
     "auth_required": auth_required,
     "business_rules_enforced": business_rules_enforced,
+    "session_shape": session_shape,
+    "checkout_url_null_iff_payment_method": checkout_url_null_iff_payment_method,
+    "session_round_trip": session_round_trip,
+    "preview_arithmetic": preview_arithmetic,
 }
 
-_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing"})
+# The operation families each check judges (``Observation.family``); the rest judge both.
+_PAYMENTS_ONLY = (
+    "response_schema_conformance",
+    "request_values_reflected",
+    "payment_link_present",
+    "discount_applied",
+    "total_amount_plausible",
+    "pricing_relations_hold",
+    "payment_id_unique",
+)
+_CHECKOUTS_ONLY = ("session_shape", "checkout_url_null_iff_payment_method", "session_round_trip", "preview_arithmetic")
+FAMILIES_OF: dict[str, frozenset[str]] = {
+    **dict.fromkeys(CHECKS, frozenset({"payments", "checkouts"})),
+    **dict.fromkeys(_PAYMENTS_ONLY, frozenset({"payments"})),
+    **dict.fromkeys(_CHECKOUTS_ONLY, frozenset({"checkouts"})),
+}
+
+
+def checks_for(family: str) -> tuple[str, ...]:
+    """Return the names of the checks that judge the operation family ``family``, in ``CHECKS`` order."""
+    return tuple(name for name in CHECKS if family in FAMILIES_OF[name])
+
+
+_ALL: frozenset[Kind] = frozenset({"auth", "canonical", "invalid", "valid", "fuzz", "business", "pricing", "roundtrip"})
 _OK: frozenset[Kind] = frozenset({"canonical", "valid", "pricing"})
 APPLIES_TO: dict[str, frozenset[Kind]] = {
     **dict.fromkeys(CHECKS, _ALL),
@@ -376,6 +422,10 @@ APPLIES_TO: dict[str, frozenset[Kind]] = {
     "error_code_matches_cause": frozenset({"invalid", "business"}),
     "total_amount_plausible": _OK,
     "pricing_relations_hold": frozenset({"pricing"}),
+    "session_shape": frozenset({"canonical", "valid", "pricing", "roundtrip", "fuzz"}),
+    "checkout_url_null_iff_payment_method": _OK,
+    "session_round_trip": frozenset({"roundtrip"}),
+    "preview_arithmetic": _OK,
 }
 
 
@@ -403,8 +453,10 @@ _JUDGES: dict[str, Callable[[Observation, CheckContext], bool]] = {
     "content_type_json": _documented_answer,
     "response_schema_conformance": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
     "response_json_strict": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
-    "error_schema_conformance": lambda obs, ctx: obs.status in _error_statuses(ctx) or _documented_refusal(obs, ctx),
-    "error_code_documented": lambda obs, ctx: obs.status in _error_statuses(ctx) and _code(obs) is not None,
+    "error_schema_conformance": lambda obs, ctx: (
+        obs.status in _error_statuses(ctx, obs) or _documented_refusal(obs, ctx)
+    ),
+    "error_code_documented": lambda obs, ctx: obs.status in _error_statuses(ctx, obs) and _code(obs) is not None,
     "error_code_matches_cause": lambda obs, ctx: (
         _code(obs) is not None
         and obs.status == (ctx.settings.invalid_status if obs.kind == "invalid" else ctx.settings.business_status)
@@ -422,12 +474,27 @@ _JUDGES: dict[str, Callable[[Observation, CheckContext], bool]] = {
     "payment_id_unique": lambda obs, ctx: (
         obs.status == 200 and isinstance(obs.body, dict) and isinstance(obs.body.get("payment_id"), str)
     ),
+    "session_shape": lambda obs, ctx: obs.status == 200 and obs.body is not NOT_JSON,
+    "checkout_url_null_iff_payment_method": lambda obs, ctx: (
+        obs.operation == "checkouts" and _ok_with_request(obs, ctx) and "checkout_url" in obs.body
+    ),
+    "session_round_trip": lambda obs, ctx: obs.operation == "checkouts.get" and obs.status is not None,
+    "preview_arithmetic": lambda obs, ctx: (
+        obs.operation == "checkouts.preview"
+        and obs.status == 200
+        and isinstance(obs.body, dict)
+        and isinstance(obs.body.get("current_breakup"), dict)
+    ),
 }
 
 
 def judges(name: str, obs: Observation, ctx: CheckContext) -> bool:
     """True when check ``name`` judges ``obs`` (its kind is one the check applies to, and there is something to see)."""
-    return obs.kind in APPLIES_TO[name] and _JUDGES.get(name, _answered)(obs, ctx)
+    return _applies(name, obs) and _JUDGES.get(name, _answered)(obs, ctx)
+
+
+def _applies(name: str, obs: Observation) -> bool:
+    return obs.kind in APPLIES_TO[name] and obs.family in FAMILIES_OF[name]
 
 
 def fold_server_errors(found: list[tuple[str, Violation]]) -> list[tuple[str, Violation]]:
@@ -448,6 +515,6 @@ def run_checks(obs: Observation, ctx: CheckContext, names: tuple[str, ...]) -> l
     """Run the named checks that apply to ``obs.kind``; return (check name, violation) pairs in check order."""
     out: list[tuple[str, Violation]] = []
     for name in names:
-        if obs.kind in APPLIES_TO[name]:
+        if _applies(name, obs):
             out.extend((name, v) for v in CHECKS[name](obs, ctx))
     return out

@@ -53,18 +53,22 @@ class CodeBook:
         }
 
 
-def code_book(table: Mapping[str, Any], *, where: str) -> CodeBook:
-    """Build a ``CodeBook`` from an overlay's ``[codes]`` table; ``ConfigError`` naming ``where`` if malformed."""
+def code_book(table: Mapping[str, Any], *, where: str, base: CodeBook | None = None) -> CodeBook:
+    """Build a ``CodeBook`` from an overlay's ``[codes]`` table; ``ConfigError`` naming ``where`` if malformed.
+
+    With ``base`` (another family's book of the same version), the table's codes, statuses and notes extend it.
+    """
     sets: dict[str, frozenset[str]] = {}
     for key in ("schema", "business", "other"):
         values = table.get(key, [])
         if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
             raise ConfigError(f"{where}: codes.{key} must be a list of codes")
-        sets[key] = frozenset(values)
+        sets[key] = frozenset(values) | (getattr(base, key) if base is not None else frozenset())
     business = sets["business"] | EMPTY_CART_CODES  # every version accepts both spellings
-    status = table.get("status", {})
-    if not isinstance(status, dict) or not all(isinstance(v, int) and 100 <= v <= 599 for v in status.values()):
+    raw_status = table.get("status", {})
+    if not isinstance(raw_status, dict) or not all(isinstance(v, int) and 100 <= v <= 599 for v in raw_status.values()):
         raise ConfigError(f"{where}: codes.status must map codes to HTTP statuses")
+    status = {**(base.status if base is not None else {}), **raw_status}
     documented = sets["schema"] | business | sets["other"]
     stray = sorted(set(status) - documented)
     if stray:
@@ -77,8 +81,11 @@ def code_book(table: Mapping[str, Any], *, where: str) -> CodeBook:
         business=business,
         other=sets["other"],
         status=dict(status),
-        notes={str(k): str(v) for k, v in (table.get("notes") or {}).items()},
-        inferred={str(k): str(v) for k, v in (table.get("inferred") or {}).items()},
+        notes={**(base.notes if base else {}), **{str(k): str(v) for k, v in (table.get("notes") or {}).items()}},
+        inferred={
+            **(base.inferred if base else {}),
+            **{str(k): str(v) for k, v in (table.get("inferred") or {}).items()},
+        },
         empty_cart=str(empty),
-        source=str(table.get("source", "")),
+        source="; ".join(s for s in (str(table.get("source", "")), base.source if base else "") if s),
     )

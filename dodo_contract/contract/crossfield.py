@@ -10,26 +10,13 @@ an overlay applied to a document that lacks them skips the rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
+
+from ._crossfield_base import CrossFieldRule
+from .crossfield_checkouts import CHECKOUT_CROSS_FIELD_RULES
 
 __all__ = ["CROSS_FIELD_RULES", "CrossFieldRule", "cross_field_rule"]
-
-
-@dataclass(frozen=True, slots=True)
-class CrossFieldRule:
-    """One named prose rule that ties fields together (see the module docstring)."""
-
-    name: str
-    kind: Literal["request", "response"]
-    rule: str
-    pointer: str
-    keyword: str
-    message: str
-    needs: tuple[str, ...]
-    broken: Callable[[Mapping[str, Any]], bool]
-    encoding: Mapping[str, Any] | None
 
 
 def _payment_method_without_customer_id(payload: Mapping[str, Any]) -> bool:
@@ -138,6 +125,7 @@ CROSS_FIELD_RULES: Mapping[str, CrossFieldRule] = {
             _discount_id_not_first,
             None,  # "equals the first item of another array" has no JSON Schema form: checked on every payload
         ),
+        *CHECKOUT_CROSS_FIELD_RULES,
     )
 }
 

@@ -1,9 +1,12 @@
 """Inline a contract's schema files into one self-contained schema per document kind, ready to compile.
 
-Works on any ``{name: schema}`` mapping (the bundled files, or a user's document built in memory). Two rewrites
+Works on any ``{name: schema}`` mapping (the bundled files, or a user's document built in memory). These rewrites
 keep the meaning and make validators report at the field instead of an opaque branch failure:
-``oneOf [null, {type: string, enum}]`` becomes ``{type: [string, null], enum: [..., null]}``, and an ``anyOf`` of
-bare types (the Metadata value: string | integer | number | boolean) becomes ``{type: [...]}``.
+``oneOf [null, {type: string, enum}]`` becomes ``{type: [string, null], enum: [..., null]}``; ``oneOf [null, X]``
+for any other X of one type (an object, an array) becomes X with ``null`` added to its type; ``oneOf [null,
+{anyOf: forms}]`` (the nullable customer of Checkout Sessions) becomes ``{type: [object, null], anyOf: [...forms,
+{type: null}]}`` (every form is an object); and an ``anyOf`` of bare types (the Metadata value: string | integer
+| number | boolean) becomes ``{type: [...]}``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from typing import Any
 __all__ = ["dereference"]
 
 _ANNOTATIONS = frozenset({"title", "description", "format", "examples", "deprecated"})
+# Keywords that also judge null (or that combine schemas): a branch holding one is not simply "X or null".
+_NOT_NULL_SAFE = frozenset({"oneOf", "anyOf", "allOf", "not", "if", "then", "else", "const", "enum", "$ref"})
 
 
 def dereference(files: Mapping[str, Mapping[str, Any]], name: str, *, spec_only: bool = False) -> dict[str, Any]:
     """Return schema ``name`` with every file ``$ref`` inlined (no ``$id``/``$schema`` inside; a fresh dict).
 
-    ``spec_only=True`` leaves out every keyword a node lists in ``x-dodo-added`` (the overlay's prose rules).
+    ``spec_only=True`` leaves out every keyword a node lists in ``x-dodo-added`` (the overlay's prose rules), and
+    gives a keyword the overlay overwrote its spec value back (``x-dodo-replaced``).
     """
     result: dict[str, Any] = _flatten(_inline(files, files[name], spec_only))
     return result
@@ -31,7 +37,10 @@ def _inline(files: Mapping[str, Mapping[str, Any]], node: Any, spec_only: bool) 
     if not isinstance(node, Mapping):
         return node
     if spec_only and "x-dodo-added" in node:
-        node = {k: v for k, v in node.items() if k not in node["x-dodo-added"] and k != "x-dodo-added"}
+        # The spec's own value of a keyword the overlay overwrote comes back (quantity's minimum 0, not 1).
+        replaced = node.get("x-dodo-replaced", {})
+        added = {*node["x-dodo-added"], "x-dodo-added", "x-dodo-replaced"} - set(replaced)
+        node = {k: replaced.get(k, v) for k, v in node.items() if k not in added}
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.endswith(".json"):
         target = _inline(files, files[ref[: -len(".json")]], spec_only)
@@ -67,6 +76,23 @@ def _flatten(node: Any) -> Any:
             flat.update({k: v for k, v in other.items() if k not in ("type", "enum")})
             flat["type"] = [other["type"], "null"]
             flat["enum"] = [*other["enum"], None]
+            return flat
+        if isinstance(other.get("type"), str) and other["type"] != "null" and not _NOT_NULL_SAFE & set(other):
+            flat = {k: v for k, v in node.items() if k != "oneOf"}
+            flat.update(other)
+            flat["type"] = [other["type"], "null"]
+            return flat
+        forms = other.get("anyOf")
+        if (
+            isinstance(forms, list)
+            and "type" not in other
+            and not (_NOT_NULL_SAFE - {"anyOf"}) & set(other)
+            and all(isinstance(f, dict) and f.get("type") == "object" for f in forms)
+        ):
+            flat = {k: v for k, v in node.items() if k != "oneOf"}
+            flat.update(other)
+            flat["type"] = ["object", "null"]
+            flat["anyOf"] = [*forms, {"type": "null"}]
             return flat
     branches = node.get("anyOf")
     if (

@@ -1,6 +1,7 @@
-"""Compare the contracts of two spec versions of ``POST /payments``: computed from the contracts, never hand-written.
+"""Compare the contracts of two spec versions of one operation: computed from the contracts, never hand-written.
 
-``diff_contracts(a, b)`` lists, for the request and the 200 response, the fields added, removed, deprecated and
+``diff_contracts(a, b)`` lists, for the request (when the operation has one) and the 200 response, the fields
+added, removed, deprecated and
 whose types changed (a field is a path through the schema: ``discount_codes``, ``customer.phone_number``,
 ``metadata.value``), the enum values added and removed (payment method types, currencies, countries), the
 overlay's prose rules and the rule ids added and removed, and the documented error codes added and removed.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..errors import ConfigError
 from .versions import Contract, Kind
 
 __all__ = ["diff_contracts", "format_diff", "format_list"]
@@ -54,9 +56,13 @@ def _added_removed(old: Any, new: Any) -> dict[str, list[Any]]:
 
 
 def diff_contracts(a: Contract, b: Contract) -> dict[str, Any]:
-    """Return what changed from contract ``a`` to contract ``b``, as JSON-ready data."""
-    out: dict[str, Any] = {"from": a.version, "to": b.version, "operation": "POST /payments"}
+    """Return what changed from contract ``a`` to contract ``b`` (of the same operation), as JSON-ready data."""
+    if a.operation != b.operation:
+        raise ConfigError(f"cannot diff {a.operation} against {b.operation}: compare one operation at a time")
+    out: dict[str, Any] = {"from": a.version, "to": b.version, "operation": a.endpoint.label}
     for kind in _KINDS:
+        if kind not in a.kinds or kind not in b.kinds:
+            continue
         old, new = _fields(a.schema(kind)), _fields(b.schema(kind))
         common = [k for k in new if k in old]
         out[kind] = {
@@ -92,6 +98,8 @@ def format_diff(diff: Mapping[str, Any]) -> str:
     """Word a ``diff_contracts`` result for a terminal, one line per non-empty change."""
     lines = [f"spec {diff['from']} -> {diff['to']} ({diff['operation']})"]
     for kind in _KINDS:
+        if kind not in diff:
+            continue
         part = diff[kind]
         lines += [f"{kind}:"]
         body = [
@@ -119,10 +127,14 @@ def format_diff(diff: Mapping[str, Any]) -> str:
 
 
 def format_list(contracts: list[Contract]) -> str:
-    """Word the bundled versions for a terminal: version, source file, date, sha256, origin; which is latest."""
+    """Word the bundled versions for a terminal: version, source, date, sha256, origin, operations; which is latest."""
+    from .endpoints import ENDPOINTS
+
     lines = []
     for c in contracts:
         mark = "  (latest, the default)" if c.to_dict()["latest"] else ""
         lines.append(f"{c.version:<9} {c.source.file}  {c.source.date}  sha256 {c.source.sha256[:12]}{mark}")
         lines.append(f"          from {c.source.origin}")
+        ops = ", ".join(f"{name} ({e.label})" for name, e in ENDPOINTS.items())
+        lines.append(f"          operations: {ops}")
     return "\n".join(lines)

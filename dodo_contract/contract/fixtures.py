@@ -21,6 +21,12 @@ the currency (``contract.money``: cents, yen, fils). A product's ``tax`` says wh
 A discount has a ``percentage`` (0..100, default 10) or an ``amount`` (a flat reduction, in the minor units of
 the cart's currency), never both. ``minimum_charge`` is one number for every currency or a map currency ->
 amount; left out, ``ContractSettings.minimum_charge`` applies.
+
+For Checkout Sessions (all optional, old files keep working): a product may say ``"kind": "subscription"``
+(default ``"one_time"``); a subscription product may list its ``"addons"`` (``[{"id": "adn_1", "price": 500}]``,
+prices in the product's currency) and any product the ``"credit_entitlements"`` attached to it (ids); the top
+level may list ``"collections"`` (``[{"id": "pcol_1", "product_ids": ["prod_1"]}]``). They are read into
+``Fixtures.checkout`` (``CheckoutCatalog``); ``POST /payments`` generators use the one-time products only.
 """
 
 from __future__ import annotations
@@ -28,16 +34,21 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ._catalog_parse import _list, _strings, _unique
+from .checkout_catalog import Addon, CheckoutCatalog, Collection, _checkout_catalog, _with_checkout
 from .money import TAX_TREATMENTS
 from .schemas import country_codes, currency_codes, payment_method_types
 
 __all__ = [
+    "Addon",
+    "CheckoutCatalog",
+    "Collection",
     "Customer",
     "Discount",
     "Fixtures",
@@ -58,6 +69,7 @@ _KEYS = (
     "billing_currencies",
     "unsupported_countries",
     "enabled_payment_methods",
+    "collections",
     "minimum_charge",
 )
 
@@ -126,6 +138,7 @@ class Fixtures:
     # Which keys the source actually gave: a default is a guess, and checks that would call a refusal a bug
     # (an unsupported currency, say) only trust what the user declared.
     declared: frozenset[str] = frozenset({"products"})
+    checkout: CheckoutCatalog = field(default_factory=lambda: CheckoutCatalog())
     # (currency, amount) pairs; currency "*" is every currency. Empty: ContractSettings.minimum_charge applies.
     minimum_charges: tuple[tuple[str, int], ...] = ()
 
@@ -177,7 +190,7 @@ class Fixtures:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fixtures in the file format (round-trips through ``load_fixtures``)."""
-        return {
+        return _with_checkout(self, {
             "products": [
                 {
                     "id": p.id,
@@ -212,7 +225,7 @@ class Fixtures:
             "unsupported_countries": list(self.unsupported_countries),
             "enabled_payment_methods": list(self.enabled_payment_methods),
             **({"minimum_charge": _charges_out(self.minimum_charges)} if self.minimum_charges else {}),
-        }
+        })  # fmt: skip
 
 
 def _charges_out(charges: tuple[tuple[str, int], ...]) -> int | dict[str, int]:
@@ -324,6 +337,7 @@ def _build(data: dict[str, Any]) -> Fixtures:
             raise ConfigError(f"products[{p_index}].currency: {product.currency!r} is not an ISO 4217 code")
     kwargs["minimum_charges"] = _minimum_charges(data.get("minimum_charge"))
     kwargs["declared"] = frozenset(k for k in _KEYS if k in data)
+    kwargs["checkout"] = _checkout_catalog(data, products)
     return Fixtures(**kwargs)
 
 
@@ -353,33 +367,6 @@ def _normalise(value: str, allowed: tuple[str, ...]) -> str:
         if candidate in allowed:
             return candidate
     return value
-
-
-def _list(data: Mapping[str, Any], key: str, *, required: bool = False) -> list[Any]:
-    if key not in data:
-        if required:
-            raise ConfigError(f"{key}: missing (it is the one required key)")
-        return []
-    value = data[key]
-    if not isinstance(value, list):
-        raise ConfigError(f"{key}: must be a list, not {type(value).__name__}")
-    return value
-
-
-def _strings(data: Mapping[str, Any], key: str) -> list[str]:
-    values = _list(data, key)
-    for i, v in enumerate(values):
-        if not isinstance(v, str) or not v:
-            raise ConfigError(f"{key}[{i}]: must be a non-empty string, got {v!r}")
-    return values
-
-
-def _unique(name: str, ids: Sequence[str]) -> None:
-    seen: set[str] = set()
-    for i, x in enumerate(ids):
-        if x in seen:
-            raise ConfigError(f"{name}[{i}]: duplicate id {x!r}")
-        seen.add(x)
 
 
 def _entry(kind: str, index: int, raw: Any, spec: dict[str, tuple[type | tuple[type, ...], bool]]) -> dict[str, Any]:

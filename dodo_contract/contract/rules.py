@@ -151,6 +151,10 @@ def derive_rules(schema: Mapping[str, Any]) -> tuple[Rule, ...]:
             kind: RuleKind = "body" if not spath and keyword == "type" else "keyword"
             where = (*path, KEY) if spath and spath[-1] == "propertyNames" else path
             add(Rule(rule_for((*spath, keyword)), kind, keyword, where, limit, types, form, keyword in added))
+        for name in node.get("x-dodo-cross-field", ()):
+            named = CROSS_FIELD_RULES[name]  # reported relative to the object it binds
+            where = (*path, *(p for p in named.pointer.split("/")[1:]))
+            add(Rule(named.rule, "cross_field", named.keyword, where, name, (), None, True))
         if form is None:
             for key in node.get("required", ()):
                 add(Rule(rule_for((*spath, "properties", key), "required"), "required", "required", path, key, types))
@@ -171,10 +175,6 @@ def derive_rules(schema: Mapping[str, Any]) -> tuple[Rule, ...]:
             walk(node["propertyNames"], (*spath, "propertyNames"), path, form)
 
     walk(schema, (), (), None)
-    for name in schema.get("x-dodo-cross-field", ()):
-        named = CROSS_FIELD_RULES[name]
-        path = tuple(p for p in named.pointer.split("/")[1:])
-        add(Rule(named.rule, "cross_field", named.keyword, path, name, (), None, True))
     return tuple(sorted(found.values(), key=lambda r: r.id))
 
 

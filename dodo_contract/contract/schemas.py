@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .build import ERROR, REQUEST, RESPONSE, openapi_text, schema_base
+from .build import ERROR, REQUEST, RESPONSE, family_openapi_text, openapi_text, schema_base
 from .deref import dereference
 from .overlay import load_overlay
 from .spec import file_ref
@@ -52,7 +52,9 @@ _MATERIALISED: dict[str, Path] = {}
 
 
 def openapi_path(spec_version: SpecVersion = None) -> Path:
-    """Return the path of the version's ``openapi.yaml`` (OpenAPI 3.1, POST /payments) beside its schema files.
+    """Return the path of the ``openapi.yaml`` (OpenAPI 3.1) of the contract's operation family beside its files.
+
+    ``POST /payments`` for payments; the three Checkout Sessions operations for the checkouts family.
 
     For a contract loaded from a user's document, the files are written once into a temporary folder.
     """
@@ -63,9 +65,12 @@ def openapi_path(spec_version: SpecVersion = None) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="dodo-contract-openapi-"))
         for name, schema in contract.files.items():
             (folder / file_ref(name)).write_text(json.dumps(schema, indent=2, ensure_ascii=False), encoding="utf-8")
-        text = openapi_text(
-            version=contract.version, request=contract.names["request"], response=contract.names["response"]
-        )
+        if contract.endpoint.family == "payments":
+            text = openapi_text(
+                version=contract.version, request=contract.names["request"], response=contract.names["response"]
+            )
+        else:
+            text = family_openapi_text(version=contract.version, ops=contract.family_manifest)
         (folder / "openapi.yaml").write_text(text, encoding="utf-8")
         _MATERIALISED[contract.key] = folder / "openapi.yaml"
     return _MATERIALISED[contract.key]

@@ -3,18 +3,22 @@
 Dodo's spec does not state which HTTP status a schema violation or a missing key gets, nor which error codes
 mean a business refusal; API_NOTES marks these ``[INFERRED]``. Each is a field here, so a user who knows better
 passes ``settings=ContractSettings(invalid_status=400)`` (or ``dataclasses.replace``) instead of patching code.
+
+Where the sources disagree about the contract itself (Checkout Sessions: may a cart line have quantity 0? how big
+may a cart be?), the overlay declares a *reading* and these settings choose it (``checkouts_min_quantity``,
+``checkouts_cart``). ``settings.contract(spec_version, operation=...)`` is the one way to get the contract a run
+judges by: the validator, the generators, the mock and the engine all take that ``Contract`` as ``spec_version``,
+so they all follow the same choice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError
 from .schemas import BUSINESS_ERROR_CODES, DOCUMENTED_ERROR_CODES, SCHEMA_ERROR_CODES
-
-if TYPE_CHECKING:
-    from .versions import Contract
+from .versions import Contract, SpecVersion, get_contract
 
 __all__ = ["DEFAULT_EXPECTED_CODES", "ContractSettings", "VersionCodes"]
 
@@ -25,6 +29,8 @@ DEFAULT_EXPECTED_CODES: tuple[tuple[str, str], ...] = (
 )
 
 _CODE_FIELDS = {"business_codes": "business", "schema_codes": "schema", "documented_codes": "documented"}
+# The readings these settings choose, and the choices of each (the overlays' [readings] declare the same).
+_READINGS: dict[str, tuple[Any, ...]] = {"checkouts_min_quantity": (1, 0), "checkouts_cart": ("sdk123", "schema")}
 
 
 class VersionCodes(frozenset[str]):
@@ -50,6 +56,10 @@ class ContractSettings:
     ``success_floor``: the share of answered valid and canonical requests that must get 200 (a business refusal is
     tolerated one by one, not for most of them); ``class_min_cases``: a class of valid requests (multi-line carts,
     one fixture product, one customer form) sent at least this many times must get at least one 200.
+    ``checkouts_min_quantity`` (reading ``checkouts-min-quantity``): the least quantity of a Checkout Sessions cart
+    line, 1 as the guide says (the default), or 0 as the schema says. ``checkouts_cart`` (reading
+    ``checkouts-cart``): ``"sdk123"`` (the default) for at most 20 lines and an empty cart only with a
+    ``product_collection_id``, or ``"schema"`` for no limit at all.
 
     Money (``checks._pricing``): ``tax_ceiling``: a total is at most the catalog subtotal after discount times this
     (1.30: the highest VAT/GST rates in the world are below 30%, and a tax-exclusive price may get it on top);
@@ -73,6 +83,8 @@ class ContractSettings:
     minimum_charge: int = 100
     success_floor: float = 0.5
     class_min_cases: int = 3
+    checkouts_min_quantity: int = 1
+    checkouts_cart: str = "sdk123"
     tax_ceiling: float = 1.30
     rounding_per_line: int = 2
     expected_codes: tuple[tuple[str, str], ...] = DEFAULT_EXPECTED_CODES
@@ -114,10 +126,26 @@ class ContractSettings:
         except (TypeError, ValueError):
             raise ConfigError("settings.expected_codes: must map business rule ids to error codes") from None
         object.__setattr__(self, "expected_codes", cleaned)
+        for name, allowed in _READINGS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or value not in allowed:
+                raise ConfigError(f"settings.{name}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
     def expected_code(self, rule: str) -> str | None:
         """Return the code a refusal under business ``rule`` must carry, or None when any business code will do."""
         return dict(self.expected_codes).get(rule)
+
+    @property
+    def readings(self) -> dict[str, Any]:
+        """Return the choice of every reading these settings make (``{"checkouts-min-quantity": 1, ...}``)."""
+        return {name.replace("_", "-"): getattr(self, name) for name in _READINGS}
+
+    def contract(self, spec_version: SpecVersion = None, *, operation: str | None = None) -> Contract:
+        """Return the contract a run with these settings judges by: the version and operation, under its readings.
+
+        Pass the result as ``spec_version`` to the validator, the generators, the mock and the engine.
+        """
+        return get_contract(spec_version, operation=operation, readings=self.readings)
 
     def for_contract(self, contract: Contract) -> ContractSettings:
         """Return these settings with every code set the user did not give taken from ``contract``'s version.

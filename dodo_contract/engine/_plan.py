@@ -62,7 +62,10 @@ class Case:
     auth: AuthMode = "key"
     reason: str = ""  # for an invalid case: the validator's own message about the rule it breaks
     pair: str = ""  # for a pricing case: the pair it belongs to, and its ``role`` in it ("base", "variant")
-    role: str = ""
+    role: str = ""  # a round trip's: "created" (an id the server returned) or "unknown" (the synthetic one)
+    operation: str = "payments"  # the documented operation it is sent to (``contract.endpoints``)
+    path_id: str = ""  # the ``{id}`` of ``GET /checkouts/{id}``
+    trip: bool = False  # a created session to fetch back (``GET /checkouts/{id}``) once it is answered
 
 
 def encode(payload: Any) -> bytes:
@@ -123,6 +126,7 @@ class Plan:
     complete: bool = True
     pricing: tuple[Case, ...] = ()
     notes: tuple[str, ...] = ()  # what the plan could not send, and why (the pricing relations without data)
+    roundtrip: tuple[Case, ...] = ()  # GET /checkouts/{id} of the synthetic unknown id (created ones come later)
 
     def phases(self) -> list[tuple[str, tuple[Case, ...]]]:
         """Return (phase name, cases) in the order they are sent."""
@@ -134,7 +138,7 @@ class Plan:
         return dataclasses.replace(self, **kept)
 
 
-PHASES = ("auth", "canonical", "business", "invalid", "valid", "pricing")
+PHASES = ("auth", "canonical", "business", "invalid", "valid", "pricing", "roundtrip")
 _CACHE: dict[tuple[Any, ...], Plan] = {}
 _CACHE_SIZE = 4
 
@@ -199,6 +203,10 @@ def _plan(
 ) -> Plan:
     from ..generation import strategies
 
+    if contract.endpoint.family == "checkouts":
+        from ._plan_checkouts import plan_checkouts
+
+        return plan_checkouts(fixtures, seed, max_examples, live, kinds, stop, contract, tax_ids_validated)
     version: dict[str, Any] = {"spec_version": contract}
     canonical = tuple(
         Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures, **version)

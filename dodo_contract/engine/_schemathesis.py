@@ -53,7 +53,7 @@ def plan_schemathesis(seed: int, n: int, *, stop: Stop | None = None, contract: 
     from schemathesis.generation.modes import GenerationMode
 
     schema = schemathesis.openapi.from_path(openapi_path(contract))
-    operation = schema["/payments"]["POST"]
+    operation = schema[contract.endpoint.path][contract.endpoint.method]  # POST /payments, or POST /checkouts
     out: list[Case] = []
     seen: set[bytes] = set()
     for offset, mode in enumerate((GenerationMode.POSITIVE, GenerationMode.NEGATIVE)):
@@ -73,10 +73,11 @@ def plan_schemathesis(seed: int, n: int, *, stop: Stop | None = None, contract: 
             result = validate_request(raw, spec_version=contract)
             label = f"schemathesis {mode.value} case"
             if result.ok:
-                out.append(Case("fuzz", raw, payload, label))
+                out.append(Case("fuzz", raw, payload, label, operation=contract.operation))
             else:
                 first = result.violations[0]
-                out.append(Case("invalid", raw, payload, f"{label}: {first}", rule=first.rule, pointer=first.pointer))
+                out.append(Case("invalid", raw, payload, f"{label}: {first}", rule=first.rule, pointer=first.pointer,
+                                operation=contract.operation))  # fmt: skip
     return out
 
 

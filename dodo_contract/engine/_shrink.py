@@ -6,6 +6,7 @@ request budget; skipped when the run stopped on the time budget, rate limiting o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -63,9 +64,7 @@ async def _shrink(run: _Run, key: tuple[str, str], case: Case) -> None:
                 continue
             attempts += 1
             run.shrink_requests += 1
-            trial = Case(
-                case.kind, encode(candidate), candidate, case.label, case.rule, case.pointer, case.auth, case.reason
-            )
+            trial = dataclasses.replace(case, body=encode(candidate), payload=candidate, trip=False)
             got = await _exchange(run, trial)
             if got is None:
                 return
@@ -79,8 +78,9 @@ async def _shrink(run: _Run, key: tuple[str, str], case: Case) -> None:
                     check,
                     hit,
                     run._exchange_record(trial, obs, raw),
-                    run.transport.curl(trial.body, "key"),
+                    run.transport.curl(trial.body, "key", operation=trial.operation),
                     f"{case.label} (shrunk)",
+                    run.family,
                 )
                 run.findings[key] = (finding, trial, hit)
                 best = trial

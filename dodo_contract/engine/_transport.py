@@ -1,8 +1,11 @@
-"""Send ``POST /payments`` to a base URL or an in-process ASGI app: rate limit, 429 retries, timeouts, redaction.
+"""Send the chosen contract's operations to a base URL or an in-process ASGI app: rate limit, 429 retries, timeouts.
 
-Only this module touches the network. It never sends anything but ``POST <base>/payments``, to the canonical URL
-``_hosts.guard_target`` returned (so the host judged is the host connected to); the Authorization header is the
-caller's key unless the engine's auth probe asks for a missing or wrong one. Answers are streamed and read at
+Only this module touches the network. It never sends anything but the documented operations of the contract it
+was built for (``operations``: ``POST /payments``; or ``POST /checkouts``, ``POST /checkouts/preview`` and
+``GET /checkouts/{id}`` with an id the server returned or the run's synthetic unknown id): any other method, path
+or id raises ``UnsafeRequest`` before a byte is sent. Requests go to the canonical URL ``_hosts.guard_target``
+returned (so the host judged is the host connected to); the Authorization header is the caller's key unless the
+engine's auth probe asks for a missing or wrong one. Answers are streamed and read at
 most up to ``MAX_BODY`` bytes (plus one chunk), so a server sending a gigabyte costs a few MiB.
 """
 
@@ -13,11 +16,14 @@ import email.utils
 import json
 import shlex
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
+from ..contract.endpoints import ENDPOINTS, Endpoint
 from ..contract.settings import ContractSettings
 from ..errors import MIN_KEY_LENGTH, NEAR_MISS_LABELS, ConfigError, near_miss_keys, redact
 from ._hosts import LIVE_HOSTS, guard_target, is_live_host, is_loopback
@@ -29,6 +35,7 @@ __all__ = [
     "BudgetExhausted",
     "Raw",
     "Transport",
+    "UnsafeRequest",
     "check_api_key",
     "curl_command",
     "is_live_host",
@@ -45,6 +52,10 @@ _IN_PROCESS_URL = "http://dodo-contract.invalid"
 MAX_BODY = 4 * 1024 * 1024
 _CHUNK = 64 * 1024
 _USER_AGENT = "dodo-contract/0.1"
+
+
+class UnsafeRequest(RuntimeError):
+    """A request outside the documented operations of the run's contract was about to be sent (it was not)."""
 
 
 class BudgetExhausted(Exception):
@@ -99,6 +110,7 @@ class Transport:
         settings: ContractSettings | None = None,
         deadline: float | None = None,
         allow_live: bool = False,
+        operations: Iterable[str] = ("payments",),
     ) -> None:
         if (base_url is None) == (app is None):
             raise ConfigError("pass exactly one of base_url (a running implementation) or app (an ASGI app)")
@@ -122,7 +134,16 @@ class Transport:
             self.base_url = _IN_PROCESS_URL
             default_rate = None
             self.target = f"in-process app {type(app).__name__}"
-        self.url = self.base_url + "/payments"
+        self.operations: dict[str, Endpoint] = {}
+        for name in operations:
+            if name not in ENDPOINTS:
+                raise ConfigError(f"unknown operation {name!r}")
+            self.operations[name] = ENDPOINTS[name]
+        first = next(iter(self.operations.values()), None)
+        if first is None:
+            raise ConfigError("a transport needs at least one operation to send")
+        self.url = self.base_url + first.path  # the first operation's URL (payments: POST /payments)
+        self._ids: set[str] = set()  # session ids the server returned, or the run's synthetic unknown ids
         self.rate_limit = rate_limit if rate_limit is not None else default_rate
         self._interval = 1.0 / self.rate_limit if self.rate_limit else 0.0
         self._next_at = 0.0
@@ -158,15 +179,38 @@ class Transport:
             await self._client.aclose()
             self._client = None
 
-    def headers(self, auth: AuthMode = "key") -> dict[str, str]:
+    def allow_id(self, session_id: str) -> None:
+        """Allow ``GET /checkouts/{session_id}``: an id the server returned, or the run's synthetic unknown one."""
+        self._ids.add(session_id)
+
+    def url_for(self, operation: str = "payments", path_id: str = "") -> str:
+        """Return the URL of one documented operation; raise ``UnsafeRequest`` for anything else.
+
+        A path parameter must be an id this run allowed (``allow_id``); it is percent-encoded as one path segment,
+        and ``.``/``..`` (which a client would collapse into another path) are refused.
+        """
+        endpoint = self.operations.get(operation)
+        if endpoint is None:
+            allowed = ", ".join(e.label for e in self.operations.values())
+            raise UnsafeRequest(f"refused to send {operation!r}: this run sends only {allowed}")
+        if "{id}" not in endpoint.path:
+            if path_id:
+                raise UnsafeRequest(f"refused to send {endpoint.label} with a path parameter")
+            return self.base_url + endpoint.path
+        if not path_id or path_id.strip(".") == "" or path_id not in self._ids:
+            raise UnsafeRequest(f"refused to send {endpoint.label}: the id is not one the server returned")
+        return self.base_url + endpoint.path.replace("{id}", quote(path_id, safe=""))
+
+    def headers(self, auth: AuthMode = "key", *, body: bool = True) -> dict[str, str]:
         """Return the request headers for ``auth`` (the real key, none, or a made-up wrong one)."""
         # identity: the bytes read are the bytes sent, so the body cap bounds memory (no decompression bomb)
         out = {
-            "Content-Type": "application/json",
             "Accept": "application/json",
             "Accept-Encoding": "identity",
             "User-Agent": _USER_AGENT,
         }
+        if body:
+            out = {"Content-Type": "application/json", **out}
         if auth == "key":
             out["Authorization"] = f"Bearer {self.api_key}"
         elif auth == "wrong":
@@ -180,13 +224,21 @@ class Transport:
         return redact(text, [self.api_key])
 
     async def post(self, body: bytes, *, auth: AuthMode = "key") -> Raw:
-        """Send one POST /payments, honouring the rate limit and ``Retry-After`` on 429 (a bounded number of times).
+        """Send one request of the first operation (``POST /payments``); see ``send``."""
+        return await self.send(body, auth=auth)
 
-        Raises ``BudgetExhausted`` when the run's deadline has passed before sending.
+    async def send(self, body: bytes, *, auth: AuthMode = "key", operation: str = "", path_id: str = "") -> Raw:
+        """Send one request of ``operation`` (default: the first), honouring the rate limit and ``Retry-After``.
+
+        Raises ``UnsafeRequest`` (before anything is sent) for a method, path or id outside the contract, and
+        ``BudgetExhausted`` when the run's deadline has passed before sending.
         """
+        endpoint = self.operations.get(operation) if operation else next(iter(self.operations.values()))
+        url = self.url_for(operation or (endpoint.name if endpoint else ""), path_id)
+        assert endpoint is not None
         retries = 0
         while True:
-            raw = await self._send_once(body, auth)
+            raw = await self._send_once(body, auth, endpoint.method, url)
             if raw.status != 429 or retries >= self.settings.max_retries_429:
                 return _with_retries(raw, retries)
             wait = retry_after_seconds(raw.headers.get("retry-after"))
@@ -200,7 +252,7 @@ class Transport:
             self._hold_until = max(self._hold_until, time.monotonic() + wait)
             await asyncio.sleep(wait)
 
-    async def _send_once(self, body: bytes, auth: AuthMode) -> Raw:
+    async def _send_once(self, body: bytes, auth: AuthMode, method: str, url: str) -> Raw:
         assert self._client is not None, "use Transport as an async context manager"
         await self._pace()
         timeout = self.timeout
@@ -214,7 +266,9 @@ class Transport:
         start = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
-                async with self._client.stream("POST", self.url, content=body, headers=self.headers(auth)) as response:
+                content_arg = body if method != "GET" else None
+                headers = self.headers(auth, body=method != "GET")
+                async with self._client.stream(method, url, content=content_arg, headers=headers) as response:
                     content, truncated = await self._read(response)
         except (TimeoutError, httpx.TimeoutException):
             if cut_by_deadline:
@@ -260,10 +314,14 @@ class Transport:
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    def curl(self, body: bytes, auth: AuthMode = "key") -> str:
+    def curl(self, body: bytes, auth: AuthMode = "key", *, operation: str = "", path_id: str = "") -> str:
         """Return a curl command reproducing the request, with the key as ``$DODO_API_KEY``."""
-        url = "$DODO_BASE_URL/payments" if self.in_process else self.url
-        return curl_command(url, body, auth=auth)
+        endpoint = self.operations.get(operation) if operation else next(iter(self.operations.values()))
+        method = endpoint.method if endpoint is not None else "POST"
+        path = endpoint.path if endpoint is not None else "/payments"
+        path = path.replace("{id}", quote(path_id, safe=""))
+        url = f"$DODO_BASE_URL{path}" if self.in_process else self.base_url + path
+        return curl_command(url, body, auth=auth, method=method)
 
 
 def check_api_key(api_key: object) -> None:
@@ -293,10 +351,12 @@ def _with_retries(raw: Raw, retries: int) -> Raw:
     )
 
 
-def curl_command(url: str, body: bytes, *, auth: AuthMode = "key") -> str:
+def curl_command(url: str, body: bytes, *, auth: AuthMode = "key", method: str = "POST") -> str:
     """Build a copy-pasteable curl command; the key is never inlined (``$DODO_API_KEY``)."""
     quoted_url = f'"{url}"' if url.startswith("$") else shlex.quote(url)
-    parts = ["curl -sS -i -X POST", quoted_url, "-H 'Content-Type: application/json'"]
+    parts = [f"curl -sS -i -X {method}", quoted_url]
+    if method != "GET":
+        parts.append("-H 'Content-Type: application/json'")
     if auth == "key":
         parts.append('-H "Authorization: Bearer $DODO_API_KEY"')
     elif auth == "wrong":
@@ -308,6 +368,8 @@ def curl_command(url: str, body: bytes, *, auth: AuthMode = "key") -> str:
         printable = "\x00" not in text
     except UnicodeDecodeError:
         printable = False
+    if method == "GET":
+        return " ".join(parts)
     if printable:
         parts.append("--data-binary " + shlex.quote(text))
         return " ".join(parts)

@@ -83,6 +83,7 @@ def decide(run: _Run) -> ContractRun:
         spec_version=contract.version,
         spec=contract.to_dict(),
         spec_hint=hint,
+        operation=run.family,
     )
 
 
@@ -100,9 +101,10 @@ def _halt_message(run: _Run) -> str:
         )
         status = run.opts.settings.auth_status
         return f"the API key was refused by {target} (every canonical request got {status}).{hint}"
+    path = run.transport.url[len(run.transport.base_url) :]
     return (
         f"every canonical request to {run.transport.url} got 404: check the base URL. It is the API root "
-        "(such as https://test.dodopayments.com); dodo-contract adds /payments itself"
+        f"(such as https://test.dodopayments.com); dodo-contract adds {path} itself"
     )
 
 
@@ -125,6 +127,10 @@ def _incomplete(run: _Run, missing: list[str]) -> list[str]:
     planned_canonical = run.planned.get("canonical", 0)
     if run.sent["canonical"] < planned_canonical and not run.stopped:
         out.append(f"only {run.sent['canonical']} of {planned_canonical} canonical requests were answered")
+    if run.family == "checkouts" and "session_round_trip" in run.opts.checks and not run.stopped:
+        fetched = sum(1 for o in run.observations if o.kind == "roundtrip" and o.role == "created")
+        if not fetched and (run.planned.get("canonical") or run.planned.get("valid")):
+            out.append("no created session could be fetched back with GET /checkouts/{id}")
     return out
 
 
@@ -137,12 +143,13 @@ def _run_level(run: _Run) -> list[Finding]:
         for violation in check(run.observations, run.ctx):
             index = refused_example(rule, run.observations, run.ctx)
             if index is None:
-                out.append(Finding(RUN_CHECK_OWNER, violation))
+                out.append(Finding(RUN_CHECK_OWNER, violation, operation=run.family))
                 continue
             case, obs = run.judged[index], run.observations[index]
             exchange = run._exchange_record(case, obs, None)
             label = f"a run-level check over {len(run.observations)} requests; e.g. {case.label}"
-            out.append(Finding(RUN_CHECK_OWNER, violation, exchange, run.transport.curl(case.body, case.auth), label))
+            curl = run.transport.curl(case.body, case.auth, operation=case.operation, path_id=case.path_id)
+            out.append(Finding(RUN_CHECK_OWNER, violation, exchange, curl, label, run.family))
     return out
 
 
@@ -186,6 +193,7 @@ def _stats(run: _Run, covered: list[str], missing: list[str]) -> dict[str, Any]:
         "concurrency_reduced": run.reduced,
         "confirm_requests": run.confirm_requests,
         "request_digest": run.digest.hexdigest(),
+        "operation": run.family,
         "notes": {name: list(notes) for name, notes in run.ctx.notes.items()},
         **run.extra_stats,
     }

@@ -18,12 +18,13 @@ import concurrent.futures
 import secrets
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..checks.core import CHECKS
+from ..checks.core import CHECKS, FAMILIES_OF, checks_for
 from ..contract.fixtures import Fixtures, default_fixtures, load_fixtures
 from ..contract.settings import ContractSettings
 from ..contract.versions import Contract, SpecVersion, get_contract, load_contract
@@ -41,7 +42,9 @@ __all__ = [
     "LIVE_REQUEST_BUDGET",
     "MAX_CONCURRENCY",
     "MAX_EXAMPLES",
+    "RUN_OPERATIONS",
     "check_implementation",
+    "combine",
     "observe",
 ]
 
@@ -71,6 +74,7 @@ def check_implementation(
     concurrency: int | None = None,
     spec_version: SpecVersion = None,
     openapi: str | Path | None = None,
+    operation: str | None = None,
 ) -> ContractRun:
     """Judge the implementation at ``base_url`` (or the ASGI ``app``) against the Create Payment contract.
 
@@ -91,29 +95,58 @@ def check_implementation(
     ``Contract``, or None for the latest) is the contract every phase is planned and judged by; ``openapi`` (a
     path) judges by a user's newer Dodo OpenAPI document instead (``load_contract``; not with ``spec_version``).
     When a run judged by the default fails only on rules that differ between the bundled versions,
-    ``run.spec_hint`` says which version to try. Argument errors raise ``ConfigError``; everything that
+    ``run.spec_hint`` says which version to try. ``operation`` (``RUN_OPERATIONS``) is what is judged:
+    ``"payments"`` (the default: ``POST /payments``), ``"checkouts"`` (``POST /checkouts``, ``POST
+    /checkouts/preview``, ``GET /checkouts/{id}``) or ``"all"`` (one run per family, combined: ``run.parts``);
+    only the documented operations of the chosen contract are ever sent (None: the family of a ``Contract``
+    given as ``spec_version``, else payments). Argument errors raise ``ConfigError``; everything that
     goes wrong while checking ends in a ``ContractRun``: verdict ``"error"`` when nothing could be checked,
     ``"incomplete"`` when the run was cut short (time budget, stalls, rate limiting) before violations were found.
     """
-    opts = _Options.build(
-        base_url=base_url,
-        app=app,
-        api_key=api_key,
-        fixtures=fixtures,
-        max_examples=max_examples,
-        seed=seed,
-        timeout=timeout,
-        rate_limit=rate_limit,
-        latency_budget_ms=latency_budget_ms,
-        time_budget_s=time_budget_s,
-        max_failures=max_failures,
-        checks=checks,
-        allow_live=allow_live,
-        settings=settings,
-        concurrency=concurrency,
-        spec_version=spec_version,
-        openapi=openapi,
-    )
+    kwargs: dict[str, Any] = {
+        "base_url": base_url,
+        "app": app,
+        "api_key": api_key,
+        "fixtures": fixtures,
+        "max_examples": max_examples,
+        "seed": seed,
+        "timeout": timeout,
+        "rate_limit": rate_limit,
+        "latency_budget_ms": latency_budget_ms,
+        "time_budget_s": time_budget_s,
+        "max_failures": max_failures,
+        "checks": checks,
+        "allow_live": allow_live,
+        "settings": settings,
+        "concurrency": concurrency,
+        "spec_version": spec_version,
+        "openapi": openapi,
+    }
+    if operation is None and isinstance(spec_version, Contract):
+        operation = spec_version.endpoint.family
+    families = _families(operation)
+    if len(families) > 1:
+        options = [_Options.build(**kwargs, operation=f, checks_for_all=True) for f in families]  # all, before a send
+        options = [o for o in options if o.checks]  # a family none of the chosen checks judges is not run
+        if not options:
+            raise ConfigError(f"none of the checks {list(checks or ())} judges payments or checkouts")
+        return combine([_judge(o, progress, on_request, schemathesis) for o in options])
+    return _judge(_Options.build(**kwargs, operation=families[0]), progress, on_request, schemathesis)
+
+
+RUN_OPERATIONS = ("payments", "checkouts", "all")
+
+
+def _families(operation: str | None) -> tuple[str, ...]:
+    name = "payments" if operation is None else operation
+    if not isinstance(name, str) or name.strip() not in RUN_OPERATIONS:
+        raise ConfigError(f"unknown operation {operation!r}; known: {', '.join(RUN_OPERATIONS)}")
+    return ("payments", "checkouts") if name.strip() == "all" else (name.strip(),)
+
+
+def _judge(
+    opts: _Options, progress: Progress | None, on_request: Callable[[str, bytes], None] | None, schemathesis: bool
+) -> ContractRun:
     run = _Run(opts, progress=progress, on_request=on_request, schemathesis=schemathesis)
     try:
         with _interruptible() as interrupted:
@@ -123,6 +156,48 @@ def check_implementation(
     except KeyboardInterrupt:
         run.interrupted = True
     return run.result()
+
+
+_RANK = {"failed": 3, "error": 2, "incomplete": 1, "passed": 0}
+
+
+def combine(parts: list[ContractRun]) -> ContractRun:
+    """Return one run of operation ``all`` from the runs of each family: any violation fails it, else anything
+    not judged makes it ``error`` / ``incomplete``; findings, errors and checks are the parts' (errors prefixed)."""
+    if len(parts) == 1:
+        return parts[0]
+    verdict = max((p.verdict for p in parts), key=lambda v: _RANK[v])
+    stats = {
+        "requests": sum(p.stats.get("requests", 0) for p in parts),
+        "planned_requests": sum(p.stats.get("planned_requests", 0) for p in parts),
+        "duration_s": round(sum(p.stats.get("duration_s", 0.0) for p in parts), 3),
+        "operation": "all",
+        "operations": {p.operation: p.stats for p in parts},
+    }
+    coverage = {k: [f"{p.operation}:{r}" for p in parts for r in p.stats.get("rule_coverage", {}).get(k, [])]
+                for k in ("covered", "missing")}  # fmt: skip
+    total = len(coverage["covered"]) + len(coverage["missing"])
+    stats["rule_coverage"] = {**coverage, "ratio": round(len(coverage["covered"]) / total, 4) if total else 1.0}
+    for name in ("status_counts", "cases_per_check"):
+        summed: Counter[str] = Counter()
+        for part in parts:
+            summed.update(part.stats.get(name) or {})
+        stats[name] = dict(sorted(summed.items()))
+    return ContractRun(
+        verdict=verdict,
+        violations=tuple(f for p in parts for f in p.violations),
+        errors=tuple(f"{p.operation}: {e}" for p in parts for e in p.errors),
+        stats=stats,
+        seed=parts[0].seed,
+        target=parts[0].target,
+        checks=tuple(dict.fromkeys(c for p in parts for c in p.checks)),
+        interrupted=any(p.interrupted for p in parts),
+        spec_version=parts[0].spec_version,
+        spec=parts[0].spec,
+        spec_hint=next((p.spec_hint for p in parts if p.spec_hint), None),
+        operation="all",
+        parts=tuple(parts),
+    )
 
 
 @contextmanager
@@ -194,7 +269,7 @@ class _Options:
         if (base_url is None) == (app is None):
             raise ConfigError("pass exactly one of base_url (a running implementation) or app (an ASGI app)")
         check_api_key(kw["api_key"])
-        contract = _contract(kw["spec_version"], kw["openapi"])  # before anything else: a bad version sends nothing
+        contract = _contract(kw["spec_version"], kw["openapi"], kw["operation"])  # a bad version sends nothing
         if base_url is not None:
             base_url = canonical_base_url(base_url)  # what the transport will connect to, judged once here
         live = base_url is not None and is_live_host(base_url)
@@ -218,10 +293,18 @@ class _Options:
             seed = secrets.randbelow(2**32)
         elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
-        names = tuple(CHECKS) if kw["checks"] is None else tuple(dict.fromkeys(kw["checks"]))
+        family = contract.endpoint.family
+        names = checks_for(family) if kw["checks"] is None else tuple(dict.fromkeys(kw["checks"]))
         unknown = [n for n in names if n not in CHECKS]
         if isinstance(kw["checks"], str) or unknown:
             raise ConfigError(f"unknown check(s) {unknown or [kw['checks']]}; known: {', '.join(CHECKS)}")
+        others = [n for n in names if family not in FAMILIES_OF[n]]
+        if others and len(others) == len(names) and not kw.get("checks_for_all"):  # nothing left to judge
+            raise ConfigError(
+                f"check(s) {', '.join(others)} do not judge the {family} operations; "
+                f"those that do: {', '.join(checks_for(family))}"
+            )
+        names = tuple(n for n in names if family in FAMILIES_OF[n])
         fixtures = default_fixtures() if kw["fixtures"] is None else load_fixtures(kw["fixtures"])
         return cls(
             base_url=base_url,
@@ -245,12 +328,16 @@ class _Options:
         )
 
 
-def _contract(spec_version: SpecVersion, openapi: str | Path | None) -> Contract:
-    """Return the contract a run judges by: a bundled version, a ``Contract``, or a loaded OpenAPI document."""
+def _contract(spec_version: SpecVersion, openapi: str | Path | None, operation: str = "payments") -> Contract:
+    """Return the contract a run judges by: a bundled version, a ``Contract``, or a loaded OpenAPI document.
+
+    ``operation`` is a family (``payments`` or ``checkouts``); a ``Contract`` given as ``spec_version`` gives its
+    sibling of that family (its version and readings kept).
+    """
     if openapi is None:
-        return get_contract(spec_version)
+        return get_contract(spec_version, operation=operation)
     if spec_version is not None:
         raise ConfigError("give spec_version or openapi, not both")
     if not isinstance(openapi, (str, Path)):
         raise ConfigError(f"openapi must be a path to a Dodo OpenAPI document, got {type(openapi).__name__}")
-    return load_contract(openapi)
+    return load_contract(openapi, operation=operation)

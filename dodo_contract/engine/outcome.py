@@ -63,6 +63,7 @@ class Finding:
     exchange: Exchange | None = None
     curl: str = ""
     label: str = ""  # what the generated request did, e.g. "set /product_cart/0/quantity to -1"
+    operation: str = "payments"  # the operation family judged: "payments" or "checkouts"
 
     @property
     def rule(self) -> str:
@@ -82,6 +83,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: check, the violation's fields, label, exchange, curl."""
         out: dict[str, Any] = {"check": self.check, **self.violation.to_dict(), "label": self.label}
+        out["operation"] = self.operation
         out["exchange"] = self.exchange.to_dict() if self.exchange else None
         out["curl"] = self.curl
         return out
@@ -103,6 +105,8 @@ class ContractRun:
     version the run was judged by, ``spec`` that contract's summary (``Contract.to_dict()``: for a loaded
     ``--openapi`` document its ``source``), and ``spec_hint`` says, for a run judged by the default whose every
     violation concerns what differs from an older bundled version, which version to try (else None).
+    ``operation`` is the operation family judged (``payments``, ``checkouts``, or ``all``); a run of ``all``
+    holds one run per family in ``parts`` (its findings are theirs, each ``Finding.operation`` says whose).
     """
 
     verdict: Verdict
@@ -116,6 +120,8 @@ class ContractRun:
     spec_version: str = ""
     spec: dict[str, Any] = field(default_factory=dict)
     spec_hint: str | None = None
+    operation: str = "payments"
+    parts: tuple[ContractRun, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -133,6 +139,9 @@ class ContractRun:
             "spec_version": self.spec_version,
             "spec": self.spec,
             "spec_hint": self.spec_hint,
+            "operation": self.operation,
+            "operations": [p.operation for p in self.parts] or [self.operation],
+            "parts": [p.to_dict() for p in self.parts],
             "errors": list(self.errors),
             "checks": list(self.checks),
             "violations": [f.to_dict() for f in self.violations],

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..contract.diff import diff_contracts, format_diff, format_list
+from ..contract.endpoints import OPERATIONS
+from ..contract.settings import ContractSettings
 from ..contract.versions import BUNDLED, Contract, get_contract, load_contract
 from ..errors import ConfigError, DodoContractError
 from ..validation.validator import ValidationResult, parse_json, validate_error, validate_request, validate_response
@@ -50,17 +52,34 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="judge by this Dodo OpenAPI document (JSON or YAML) instead of a bundled version (default: none)",
     )
+    v.add_argument(
+        "--operation",
+        choices=OPERATIONS,
+        default="payments",
+        help="the operation the payloads belong to (default: %(default)s; checkouts.get has no request)",
+    )
+    v.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="where the sources disagree, the reading to judge by, e.g. checkouts-min-quantity=0 or "
+        "checkouts-cart=schema (default: the docs' readings, see ARCHITECTURE.md)",
+    )
 
     sp = sub.add_parser("spec", help="the bundled spec versions: list them, or diff two")
     spec_sub = sp.add_subparsers(
         dest="spec_command", metavar="SPEC_COMMAND", parser_class=_Parser, required=True, help="list or diff"
     )
-    sl = spec_sub.add_parser("list", help="bundled versions, their source and date, which is latest")
+    sl = spec_sub.add_parser("list", help="bundled versions, their source and date, which is latest, their operations")
     sl.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    sd = spec_sub.add_parser("diff", help="what changed for POST /payments from version A to version B")
+    sd = spec_sub.add_parser("diff", help="what changed for an operation from version A to version B")
     sd.add_argument("a", metavar="A", help="a bundled version, 'latest', or an OpenAPI document file")
     sd.add_argument("b", metavar="B", help="a bundled version, 'latest', or an OpenAPI document file")
     sd.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    sd.add_argument(
+        "--operation", choices=OPERATIONS, default="payments", help="the operation to compare (default: %(default)s)"
+    )
 
     fx = sub.add_parser("fixtures", help="the fixtures (catalog) file: write a starting point")
     fx_sub = fx.add_subparsers(
@@ -199,6 +218,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="judge by this newer Dodo OpenAPI document (JSON or YAML) with the newest overlay "
         "(env DODO_CONTRACT_OPENAPI; default: none)",
     )
+    g.add_argument(
+        "--operation",
+        metavar="NAME",
+        help="what to judge: payments (POST /payments), checkouts (POST /checkouts, POST /checkouts/preview, "
+        "GET /checkouts/{id}) or all; only these documented operations are ever sent "
+        "(env DODO_CONTRACT_OPERATION; default: payments)",
+    )
 
     t = sub.add_parser("selftest", help="mutation score: the engine against the reference mock in every fault mode")
     t.add_argument(
@@ -217,6 +243,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="V",
         help="only this spec version: the mock serves it and the engine judges by it "
         "(default: every bundled version, one matrix each)",
+    )
+    t.add_argument(
+        "--operation",
+        default="payments",
+        metavar="NAME",
+        help="the faults of payments, checkouts (the checkouts_* faults, judged on the three Checkout Sessions "
+        "operations) or all (default: %(default)s)",
     )
 
     r = sub.add_parser(
@@ -307,7 +340,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             from .selftest import selftest
 
             result = selftest(
-                faults=args.fault, seed=args.seed, max_examples=args.max_examples, spec_version=args.spec_version
+                faults=args.fault,
+                seed=args.seed,
+                max_examples=args.max_examples,
+                spec_version=args.spec_version,
+                operation=args.operation,
             )
             print(result.matrix(), file=out)
             return EXIT_OK if result.passed else EXIT_VIOLATIONS
@@ -379,22 +416,44 @@ def _read(files: list[str], err: TextIO) -> list[tuple[str, str]] | None:
     return sources
 
 
-def _contract(text: str | None, openapi: str | None) -> Contract:
+def _readings(pairs: list[str]) -> dict[str, Any]:
+    """Return ``--reading NAME=VALUE`` options as a reading map, checked by ``ContractSettings``."""
+    fields: dict[str, Any] = {}
+    known = ContractSettings().readings
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in known:
+            raise ConfigError(f"--reading {pair!r}: give NAME=VALUE with NAME one of {', '.join(known)}")
+        fields[name.replace("-", "_")] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
+    return ContractSettings(**fields).readings
+
+
+def _contract(
+    text: str | None, openapi: str | None, operation: str = "payments", readings: Sequence[str] = ()
+) -> Contract:
     if text is not None and openapi is not None:
         raise ConfigError("give --spec-version or --openapi, not both")
-    return load_contract(openapi) if openapi is not None else get_contract(text)
+    chosen = _readings(list(readings))
+    if openapi is not None:
+        return load_contract(openapi, operation=operation, readings=chosen)
+    return get_contract(text, operation=operation, readings=chosen)
 
 
 def _spec(args: argparse.Namespace, out: TextIO) -> int:
     if args.spec_command == "list":
         contracts = [get_contract(v) for v in BUNDLED]
         if args.json:
-            json.dump([c.to_dict() for c in contracts], out, indent=2)
+            json.dump([{**c.to_dict(), "operations": _operations(c.version)} for c in contracts], out, indent=2)
             out.write("\n")
         else:
             print(format_list(contracts), file=out)
         return EXIT_OK
-    sides = [load_contract(x) if Path(x).is_file() else get_contract(x) for x in (args.a, args.b)]
+    operation = args.operation
+    sides = [
+        load_contract(x, operation=operation) if Path(x).is_file() else get_contract(x, operation=operation)
+        for x in (args.a, args.b)
+    ]
     diff = diff_contracts(sides[0], sides[1])
     if args.json:
         json.dump(diff, out, indent=2, ensure_ascii=False)
@@ -404,8 +463,19 @@ def _spec(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _operations(version: str) -> list[dict[str, Any]]:
+    out = []
+    for name in OPERATIONS:
+        contract = get_contract(version, operation=name)
+        out.append({"operation": name, "method": contract.endpoint.method, "path": contract.endpoint.path,
+                    "kinds": list(contract.kinds), "statuses": list(contract.statuses)})  # fmt: skip
+    return out
+
+
 def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    contract = _contract(args.spec_version, args.openapi)  # before reading anything: a bad version is exit 2
+    # Before reading anything: a bad version, operation, reading or kind is exit 2.
+    contract = _contract(args.spec_version, args.openapi, args.operation, args.reading)
+    contract.schema(args.kind)
     sources = _read(args.files, err)
     if sources is None:
         return EXIT_ERROR

@@ -37,6 +37,7 @@ __all__ = [
     "API_KEY_ENV",
     "DEFAULT_REPORT_DIR",
     "LIVE_HOST",
+    "OPERATIONS",
     "OPTION_NAMES",
     "RunConfig",
     "env_name",
@@ -65,7 +66,8 @@ class RunConfig:
     (``[tool.dodo-contract.inferred]``), None for the defaults. ``sources`` says where each option that was set
     came from (for messages), e.g. ``"--seed"``. ``spec_version`` is a bundled version (None: the default, the
     latest, not chosen), ``openapi`` a user's Dodo OpenAPI document to judge by instead; ``spec()`` is the
-    ``Contract`` they name (checked, and a document loaded, when the options are resolved).
+    ``Contract`` they name (checked, and a document loaded, when the options are resolved). ``operation`` is
+    what is judged: ``payments`` (the default), ``checkouts`` (the three Checkout Sessions operations) or ``all``.
     """
 
     base_url: str | None = None
@@ -84,6 +86,7 @@ class RunConfig:
     contract: ContractSettings | None = None
     spec_version: str | None = None
     openapi: Path | None = None
+    operation: str = "payments"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -95,14 +98,23 @@ class RunConfig:
         """Return where option ``name`` came from ("default" when nobody set it)."""
         return self.sources.get(name, "default")
 
-    def spec(self) -> Contract:
-        """Return the contract the run judges by: ``openapi``'s document, else ``spec_version`` (None: latest)."""
+    @property
+    def families(self) -> tuple[str, ...]:
+        """Return the operation families judged: ``("payments",)``, ``("checkouts",)`` or both for ``all``."""
+        return ("payments", "checkouts") if self.operation == "all" else (self.operation,)
+
+    def spec(self, operation: str | None = None) -> Contract:
+        """Return the contract the run judges by: ``openapi``'s document, else ``spec_version`` (None: latest).
+
+        ``operation`` is a family (None: the first judged); the contract is that family's.
+        """
+        family = operation or self.families[0]
         if self.openapi is not None:
             try:
-                return load_contract(self.openapi)
+                return load_contract(self.openapi, operation=family)
             except ConfigError as exc:
                 raise ConfigError(f"{self.source('openapi')}: {exc}") from None
-        return get_contract(self.spec_version)
+        return get_contract(self.spec_version, operation=family)
 
     @property
     def spec_chosen(self) -> bool:
@@ -183,6 +195,18 @@ def _spec_version(value: Any, where: str) -> str | None:
     return "latest" if text == "latest" else resolved  # an explicit "latest" is a choice, kept as said
 
 
+OPERATIONS = ("payments", "checkouts", "all")
+
+
+def _operation(value: Any, where: str) -> str | None:
+    text = _text(value, where)
+    if text is None:
+        return None
+    if text.lower() not in OPERATIONS:
+        raise ConfigError(f"{where}: unknown operation {text!r}; known: {', '.join(OPERATIONS)}")
+    return text.lower()
+
+
 def _api_key(value: Any, where: str) -> str | None:
     if value is None:
         return None
@@ -214,6 +238,7 @@ _CONVERTERS: dict[str, _Converter] = {
     "time_budget_s": _positive_float,
     "spec_version": _spec_version,
     "openapi": _text,
+    "operation": _operation,
 }
 OPTION_NAMES = tuple(_CONVERTERS)
 _PATHS = frozenset({"fixtures", "report_dir", "openapi"})
@@ -416,6 +441,7 @@ def resolve_config(
         contract=contract,
         spec_version=values.get("spec_version"),
         openapi=values.get("openapi"),
+        operation=values.get("operation", "payments"),
         sources=sources,
     )
     _check(config)
@@ -443,7 +469,8 @@ def _check(config: RunConfig) -> None:
             )
         if not config.openapi.is_file():
             raise ConfigError(f"{config.source('openapi')}: OpenAPI document {config.openapi} does not exist")
-        config.spec()  # a document that does not parse, or has no POST /payments, stops everything here
+        for family in config.families:  # a document that does not parse, or lacks an operation, stops everything
+            config.spec(family)
     if config.base_url is None:
         return
     if is_live_host(config.base_url) and not config.allow_live:

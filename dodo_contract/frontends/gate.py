@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..contract.endpoints import ENDPOINTS, FAMILIES
 from ..contract.versions import Contract, get_contract
 from ..engine.outcome import ContractRun
 from ..errors import REDACTED, ConfigError, DodoContractError, Secret, Violation, escape_surrogates, redact
@@ -128,6 +129,7 @@ def run_gate(
             "concurrency": config.concurrency,
             "checks": None if checks is None else tuple(checks),
             "progress": progress,
+            "operation": config.operation,
         }
         if config.contract is not None:
             options["settings"] = config.contract
@@ -140,7 +142,8 @@ def run_gate(
             from ..mock.app import serve_mock
 
             key = Secret("sk_test_mock_" + secrets.token_hex(16))
-            with serve_mock(fixtures=fixtures, api_key=key, seed=seed, spec_version=contract) as server:
+            mock_spec = config.spec("payments")  # the mock serves every operation of that version
+            with serve_mock(fixtures=fixtures, api_key=key, seed=seed, spec_version=mock_spec) as server:
                 target = f"{MOCK_TARGET} at {server.url}"
                 run = check_implementation(server.url, api_key=key, **options)
                 run = dataclasses.replace(run, errors=tuple(redact(e, [key]) for e in run.errors), target=target)
@@ -177,6 +180,7 @@ _GATE_FLAGS = (
     "concurrency",
     "spec_version",
     "openapi",
+    "operation",
 )
 
 
@@ -306,7 +310,7 @@ def _replay_one(
     from ..engine._transport import Transport
     from ..engine.engine import observe
 
-    check = str(finding.get("check"))
+    check = str(finding.get("check")).rsplit("::", 1)[-1]  # a run of "all" names them checkouts::<check>
     if check not in CHECKS:
         return "not sent", f"{check!r} is not a check of this version of dodo-contract"
     if check == "payment_id_unique" or finding.get("rule") in RUN_CHECKS:
@@ -316,6 +320,11 @@ def _replay_one(
     request = finding.get("request")
     if not isinstance(request, Mapping):
         return "not sent", "the report does not record the request"
+    operation = _recorded_operation(request)
+    if operation is None:
+        return "not sent", "not replayable on its own (a GET of a session the run created); run the gate again"
+    family = operation.split(".", 1)[0]
+    contract = get_contract(contract, operation=family)
     headers = request.get("headers")
     body = _body_bytes(finding)
     mode = _auth_mode(headers if isinstance(headers, Mapping) else {})
@@ -324,9 +333,13 @@ def _replay_one(
 
     async def send() -> Any:
         async with Transport(
-            base_url, api_key=config.api_key or "", timeout=config.timeout, allow_live=config.allow_live
+            base_url,
+            api_key=config.api_key or "",
+            timeout=config.timeout,
+            allow_live=config.allow_live,
+            operations=FAMILIES[family],
         ) as transport:
-            return await transport.post(body, auth=mode)
+            return await transport.send(body, auth=mode, operation=operation)
 
     raw = asyncio.run(send())
     answer = f"HTTP {raw.status}" if raw.status is not None else f"no answer ({raw.error})"
@@ -350,6 +363,7 @@ def _replay_one(
         str(finding.get("label") or ""),
         rule=str(finding.get("rule") or ""),
         pointer=str(finding.get("pointer") or ""),
+        operation=operation,
     )
     obs = observe(case, raw, secrets=[config.api_key])
     fixtures = load_fixtures(config.fixtures) if config.fixtures else default_fixtures()
@@ -357,6 +371,20 @@ def _replay_one(
         fixtures=fixtures, settings=settings, latency_budget_ms=config.latency_budget_ms, contract=contract
     )
     return answer, CHECKS[check](obs, context)
+
+
+def _recorded_operation(request: Mapping[str, Any]) -> str | None:
+    """Return the documented operation a recorded request was sent to (None: a GET, which needs its run)."""
+    from urllib.parse import urlsplit
+
+    method = str(request.get("method") or "POST").upper()
+    path = urlsplit(str(request.get("url") or "")).path.rstrip("/")
+    if method == "GET":
+        return None
+    for name in ("checkouts.preview", "checkouts", "payments"):
+        if path.endswith(ENDPOINTS[name].path):
+            return name
+    return "payments"  # a report of an older version records no other
 
 
 def run_replay_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:

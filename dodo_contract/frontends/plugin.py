@@ -53,6 +53,10 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "concurrency": ("requests in flight at once (default 16; 1 sends one at a time)", False),
     "spec_version": ("the spec version to judge by, e.g. 1.86.0 (default: latest; dodo-contract spec list)", False),
     "openapi": ("judge by this newer Dodo OpenAPI document (JSON or YAML) instead of a bundled version", False),
+    "operation": (
+        "what to judge: payments (default), checkouts (the three Checkout Sessions operations) or all",
+        False,
+    ),
     "allow_live": ("allow Dodo's live host (positive, request-budgeted subset only)", True),
     "schemathesis": ("also fuzz with Schemathesis-generated bodies, judged by our validator (slower)", True),
 }
@@ -171,12 +175,12 @@ def _selected_checks(config: pytest.Config) -> tuple[str, ...] | None:
     Used where nothing is collected (the xdist controller). An expression this cannot evaluate selects all:
     sending more than needed is safe, judging less is not.
     """
-    from ..checks.core import CHECKS
 
     keyword = str(config.getoption("keyword", "") or "").strip()
     marks = str(config.getoption("markexpr", "") or "").strip()
     if not keyword and not marks:
         return None
+    items = _item_names(config)
     try:
         from _pytest.mark.expression import Expression
 
@@ -196,7 +200,7 @@ def _selected_checks(config: pytest.Config) -> tuple[str, ...] | None:
                 by_mark is None or by_mark.evaluate(no_marks)
             )
 
-        return tuple(name for name in CHECKS if selected(name))
+        return tuple(dict.fromkeys(_check_of(name) for name in items if selected(name)))
     except Exception:
         return None
 
@@ -206,13 +210,19 @@ class ContractCheckItem(pytest.Item):
 
     def _data(self) -> dict[str, Any]:
         selected = tuple(i.name for i in self.session.items if isinstance(i, ContractCheckItem))
-        return _contract_data(self.config, selected if selected and len(selected) < len(_all_checks()) else None)
+        every = _item_names(self.config)
+        checks = tuple(dict.fromkeys(_check_of(n) for n in selected))
+        return _contract_data(self.config, checks if selected and len(selected) < len(every) else None)
 
     def setup(self) -> None:
         data = self._data()
         verdict = data.get("verdict")
+        family = self.name.split("::", 1)[0] if "::" in self.name else None
+        part = next((p for p in data.get("parts") or [] if p.get("operation") == family), None)
+        if part is not None:  # a run of "all": this item's family decides whether it could be judged
+            verdict = part.get("verdict")
         if verdict in ("error", "incomplete") and not self._violations(data):
-            errors = "\n".join(data.get("errors") or []) or "the run could not check the implementation"
+            errors = "\n".join((part or data).get("errors") or []) or "the run could not check the implementation"
             what = "did not finish checking" if verdict == "incomplete" else "could not check"
             # pytest.fail in setup reports an ERROR with just this message (no traceback); fail closed.
             pytest.fail(f"dodo-contract {what} {data.get('target') or 'the target'}:\n{errors}", pytrace=False)
@@ -233,7 +243,7 @@ class ContractCheckItem(pytest.Item):
             pytest.fail(f"{self.name}: {len(found)} contract violation(s)\n\n{text}", pytrace=False)
         outcome = check_outcomes(data, [self.name])[self.name]
         if outcome["status"] == "not run":
-            if self.name not in (data.get("checks") or []):
+            if _check_of(self.name) not in (data.get("checks") or []):
                 pytest.skip(f"{self.name} was not run (the live host gets only the positive subset)")
             pytest.skip(f"{self.name} judged no request in this run (none of the answers was one it judges)")
 
@@ -241,19 +251,26 @@ class ContractCheckItem(pytest.Item):
         return "dodo-contract", None, f"dodo-contract::{self.name}"
 
 
-def _all_checks() -> tuple[str, ...]:
-    from ..checks.core import CHECKS
+def _item_names(config: pytest.Config) -> tuple[str, ...]:
+    """Return the names of the contract items: the checks of the operation judged (``checkouts::<check>`` and
+    ``payments::<check>`` when it is ``all``)."""
+    from ..checks.core import checks_for
 
-    return tuple(CHECKS)
+    families = _run_config(config).families
+    if len(families) == 1:
+        return checks_for(families[0])
+    return tuple(f"{family}::{name}" for family in families for name in checks_for(family))
+
+
+def _check_of(item: str) -> str:
+    return item.rsplit("::", 1)[-1]
 
 
 class _ContractSuite(pytest.Collector):
     """The virtual collector the check items hang from (node id ``dodo-contract``)."""
 
     def collect(self) -> list[pytest.Item | pytest.Collector]:
-        from ..checks.core import CHECKS
-
-        return [ContractCheckItem.from_parent(self, name=name) for name in CHECKS]
+        return [ContractCheckItem.from_parent(self, name=name) for name in _item_names(self.config)]
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so `-k auth_required` selects a check

@@ -37,6 +37,7 @@ class SelftestRow:
     requests: int
     duration_s: float
     spec_version: str = ""
+    operation: str = "payments"
 
     @property
     def ok(self) -> bool:
@@ -69,19 +70,23 @@ class SelftestResult:
         return tuple(dict.fromkeys(r.spec_version for r in self.rows))
 
     def matrix(self) -> str:
-        """Return the printable matrices, one per spec version: one line per run, then the score."""
-        versions = self.spec_versions
-        if len(versions) <= 1:
+        """Return the printable matrices, one per spec version and operation: one line per run, then the score."""
+        groups = list(dict.fromkeys((r.operation, r.spec_version) for r in self.rows))
+        if len(groups) <= 1 and all(r.operation == "payments" for r in self.rows):
+            versions = self.spec_versions
             return _matrix(self.rows, versions[0] if versions else "")
-        return "\n\n".join(_matrix(tuple(r for r in self.rows if r.spec_version == v), v) for v in versions)
+        return "\n\n".join(
+            _matrix(tuple(r for r in self.rows if (r.operation, r.spec_version) == g), g[1], operation=g[0])
+            for g in groups
+        )
 
     def __str__(self) -> str:
         return self.matrix()
 
 
-def _matrix(rows: tuple[SelftestRow, ...], version: str) -> str:
+def _matrix(rows: tuple[SelftestRow, ...], version: str, *, operation: str = "payments") -> str:
     width = max([len(r.fault) for r in rows] + [5])
-    lines = [f"spec {version}"] if version else []
+    lines = [f"spec {version}" + ("" if operation == "payments" else f", operation {operation}")] if version else []
     lines.append(f"{'fault':<{width}}  {'ok':<4}  {'verdict':<7}  {'reqs':>4}  {'secs':>5}  caught by (expected)")
     for r in rows:
         expected = "none" if r.fault in _FAITHFUL_ROWS else ", ".join(r.expected)
@@ -107,6 +112,7 @@ def selftest(
     faithful: bool = True,
     delay_s: float = 0.6,
     spec_version: SpecVersion = None,
+    operation: str = "payments",
 ) -> SelftestResult:
     """Run the engine against the in-process mock, faithful and with each fault; return the matrix.
 
@@ -114,9 +120,15 @@ def selftest(
     the engine judges by it; None runs every bundled version, one matrix each. ``faults`` names the faults to run
     (default: all of ``FAULTS``; a fault that means nothing in a version, such as a break of ``discount_codes`` in
     1.86.0, is left out of that version's matrix). Faults that stall answers are shortened to ``delay_s`` seconds
-    and judged with a latency budget of half that, so the whole self-test stays fast.
+    and judged with a latency budget of half that, so the whole self-test stays fast. ``operation`` is the family
+    judged: ``payments`` (the default: its faults), ``checkouts`` (the ``checkouts_*`` faults, the engine judging
+    the three Checkout Sessions operations) or ``all`` (both matrices).
     """
     from ..mock.faults import FAULTS
+
+    if operation not in ("payments", "checkouts", "all"):
+        raise ConfigError(f"unknown operation {operation!r}; known: payments, checkouts, all")
+    families = ("payments", "checkouts") if operation == "all" else (operation,)
 
     names = list(FAULTS) if faults is None else list(dict.fromkeys(faults))
     unknown = [n for n in names if n not in FAULTS]
@@ -124,7 +136,8 @@ def selftest(
         raise ConfigError(f"unknown fault(s) {unknown}; known: {', '.join(FAULTS)}")
     if not delay_s > 0:
         raise ConfigError(f"delay_s must be > 0, got {delay_s!r}")
-    contracts = [get_contract(v) for v in BUNDLED] if spec_version is None else [get_contract(spec_version)]
+    versions = list(BUNDLED) if spec_version is None else [spec_version]
+    contracts = [get_contract(v, operation=family) for family in families for v in versions]
     rows: list[SelftestRow] = []
     for contract in contracts:
         chosen = [n for n in names if FAULTS[n].applies_to(contract)]
@@ -132,8 +145,8 @@ def selftest(
             continue  # none of the named faults means anything here (nor would its faithful row add anything)
         rows += _rows(contract, chosen, seed=seed, max_examples=max_examples, faithful=faithful, delay_s=delay_s)
     if faults is not None and names and not any(r.fault not in _FAITHFUL_ROWS for r in rows):
-        shown = ", ".join(c.version for c in contracts)
-        raise ConfigError(f"fault(s) {', '.join(names)} mean nothing in spec version {shown}")
+        shown = ", ".join(dict.fromkeys(c.version for c in contracts))
+        raise ConfigError(f"fault(s) {', '.join(names)} mean nothing in spec version {shown} ({operation})")
     return SelftestResult(tuple(rows), seed)
 
 
@@ -157,7 +170,7 @@ def _rows(
             api_key=_KEY,
             fault=fault,  # type: ignore[arg-type]
             seed=seed,
-            spec_version=contract,
+            spec_version=get_contract(contract, operation="payments"),  # the mock serves every family of it
             tax_rate=tax,
         )
         started = time.monotonic()
@@ -169,6 +182,7 @@ def _rows(
             latency_budget_ms=budget_ms,
             timeout=max(5.0, delay_s * 4),
             spec_version=contract,
+            operation=contract.endpoint.family,
         )
         caught = tuple(dict.fromkeys(f.check for f in run.violations))
         rows.append(
@@ -186,6 +200,7 @@ def _rows(
                 requests=int(run.stats.get("requests", 0)),
                 duration_s=round(time.monotonic() - started, 2),
                 spec_version=contract.version,
+                operation=contract.endpoint.family,
             )
         )
     return rows

@@ -54,7 +54,7 @@ def boundary_requests(base: Payload, fx: Fixtures, contract: Contract) -> list[t
         elif rule.keyword == "minimum" and path == ("product_cart", ITEM, "quantity"):
             add(f"{rule.id} (quantity {limit} beside quantity 1)", product_cart=[item, {**item, "quantity": limit}])
         elif rule.keyword == "maximum" and path == ("product_cart", ITEM, "quantity"):
-            unit = next((p for p in fx.products if _unit_price(p) == 1), None)
+            unit = next((p for p in fx.checkout.one_time(fx.products) if _unit_price(p) == 1), None)
             if unit is not None:
                 line = {"product_id": unit.id, "quantity": limit, **({"amount": 1} if unit.pay_what_you_want else {})}
                 add(f"{rule.id} (quantity {limit} at a unit price of 1)", product_cart=[line])
@@ -84,7 +84,7 @@ def _unit_price(product: Product) -> int:
 
 
 def _cheapest(fx: Fixtures) -> Product | None:
-    fixed = [p for p in fx.products if not p.pay_what_you_want and p.price > 0]
+    fixed = [p for p in fx.checkout.one_time(fx.products) if not p.pay_what_you_want and p.price > 0]
     return min(fixed, key=lambda p: p.price) if fixed else None
 
 

@@ -22,9 +22,12 @@ class Stock:
 
     payment_method_ids: tuple[str, ...]
     discount_codes: tuple[str, ...]
+    owners: tuple[tuple[str, str], ...] = (("cus_placeholder", "pm_example"),)  # (customer id, its method id)
+    tax_ids: tuple[str, ...] = ("DE123456789",)
 
 
-Breaker = Callable[[Payload, Stock, int], None]
+# A breaker changes the payload in place; one that breaks a list item returns its pointer (else None).
+Breaker = Callable[[Payload, Stock, int], str | None]
 
 TRIGGERS: Mapping[str, tuple[str, ...]] = {
     "payment_method_requires_customer_id": ("payment_method_id",),

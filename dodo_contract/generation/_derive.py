@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contract.fixtures import Fixtures
-from ..contract.rules import ITEM, KEY, VALUE, Rule, rule_for
+from ..contract.rules import ITEM, KEY, VALUE, Rule
 from ..contract.versions import Contract, Kind
 from ..errors import join_pointer
 from ..validation.validator import validate_request, validate_response
+from ._checkout_crossfield import CHECKOUT_CROSS_FIELD_CASES, CHECKOUT_TRIGGERS, UNIQUE_KEYS
 from ._classes import FORMS_BAD, BadValue, bad_values, enum_misses, enum_representative
-from ._crossfield import CROSS_FIELD_CASES, TRIGGERS, Stock
+from ._crossfield import CROSS_FIELD_CASES, TRIGGERS, Breaker, Stock
 from ._mutators import (
     NOT_JSON_CLASSES,
     NOT_OBJECT_CLASSES,
@@ -39,6 +40,8 @@ from ._mutators import (
 __all__ = ["CaseBook", "Template"]
 
 Build = Callable[[Payload, int], InvalidCase | None]
+_CASES: Mapping[str, tuple[tuple[str, Breaker], ...]] = {**CROSS_FIELD_CASES, **CHECKOUT_CROSS_FIELD_CASES}
+_TRIGGERS: Mapping[str, tuple[str, ...]] = {**TRIGGERS, **CHECKOUT_TRIGGERS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +68,24 @@ def _child(schema: Any, step: str) -> Any:
 
 
 class CaseBook:
-    """The invalid-case templates of one contract, document kind and set of fixtures."""
+    """The invalid-case templates of one contract, document kind and set of fixtures.
 
-    def __init__(self, contract: Contract, kind: Kind, fixtures: Fixtures) -> None:
+    ``minimal`` is the smallest valid payload the templates are proved on (default: derived from the schema's
+    required keys; Checkout Sessions pass a one-line cart, as an empty one is not valid without a collection).
+    """
+
+    def __init__(self, contract: Contract, kind: Kind, fixtures: Fixtures, *, minimal: Payload | None = None) -> None:
         self.contract, self.kind = contract, kind
         self.schema = contract.schema(kind)
         self.rules = contract.rules(kind)
         methods = tuple(m for c in fixtures.customers for m in c.payment_method_ids) or ("pm_example",)
-        self.stock = Stock(methods, tuple(d.code for d in fixtures.discounts) or ("SAVE10",))
+        owners = tuple((c.id, m) for c in fixtures.customers for m in c.payment_method_ids)
+        self.stock = Stock(
+            methods,
+            tuple(d.code for d in fixtures.discounts) or ("SAVE10",),
+            owners or (("cus_placeholder", "pm_example"),),
+            fixtures.tax_ids or ("DE123456789",),
+        )
         self.realistic: dict[str, Any] = {
             "product_id": fixtures.products[0].id,
             "customer_id": fixtures.customers[0].id if fixtures.customers else "cus_placeholder",
@@ -81,10 +94,14 @@ class CaseBook:
             "country": "US",
         }
         self.enabled = tuple(m for m in fixtures.enabled_payment_methods if m in contract.payment_method_types)
-        self.triggers = tuple(t for r in contract.cross_field(kind) for t in TRIGGERS.get(r.name, ()))
+        self.triggers = tuple(t for r in contract.cross_field(kind) for t in _TRIGGERS.get(r.name, ()))
         self.forms = {r.path: r for r in self.rules if r.kind == "forms"}
+        # Lists whose items must differ in one property (custom field keys): copies get distinct values of it.
+        self.keyed = {
+            r.path: UNIQUE_KEYS[r.limit] for r in self.rules if r.kind == "cross_field" and r.limit in UNIQUE_KEYS
+        }
         self.pattern_bad = self._pattern_bad()
-        self.minimal: Payload = self._minimal(self.schema)
+        self.minimal: Payload = self._minimal(self.schema) if minimal is None else minimal
         self.templates = tuple(t for t in self._templates() if self._works(t))
 
     # --- checking ------------------------------------------------------------------------------------------
@@ -113,8 +130,9 @@ class CaseBook:
         """Return a small valid value of ``schema`` (realistic strings for known names)."""
         if not isinstance(schema, Mapping):
             return {}
-        if isinstance(schema.get("anyOf"), list) and "type" not in schema:
-            return self._minimal(schema["anyOf"][0], name)
+        forms = schema.get("anyOf")
+        if isinstance(forms, list) and forms and ("type" not in schema or forms[0].get("type") == "object"):
+            return self._minimal(forms[0], name)  # the customer forms (nullable ones too): the first form
         enum = [v for v in schema.get("enum", ()) if v is not None]
         if enum:
             preferred = [v for v in (self.realistic.get(name), *self.enabled) if v in enum]
@@ -134,14 +152,15 @@ class CaseBook:
         return False if kind == "boolean" else None
 
     def _pattern_bad(self) -> dict[str, tuple[Any, ...]]:
-        out: dict[str, tuple[Any, ...]] = {}
-        root = self.contract.names[self.kind]
+        # A pattern rule of the overlay names its bad values; find the derived rules of that very pattern (a
+        # component's pattern may bind deep inside the document: customization.theme_config.radius).
+        by_pattern: dict[str, tuple[Any, ...]] = {}
         for rule in self.contract.prose_rules:
-            if rule.bad and rule.schema == root and rule.at is not None and rule.add:
-                spath = tuple(rule.at.split("/")[1:])
-                for keyword in rule.add:
-                    out[rule_for((*spath, keyword))] = rule.bad
-        return out
+            if rule.bad and rule.add is not None and "pattern" in rule.add:
+                by_pattern[str(rule.add["pattern"])] = rule.bad
+        return {
+            r.id: by_pattern[str(r.limit)] for r in self.rules if r.keyword == "pattern" and str(r.limit) in by_pattern
+        }
 
     # --- placing -------------------------------------------------------------------------------------------
     def _locate(self, payload: Any, path: tuple[str, ...], where: int) -> tuple[Any, Any, tuple[str | int, ...]]:
@@ -206,7 +225,7 @@ class CaseBook:
             elif rule.kind == "forms":
                 out.extend(Template(rule.id, label, self._set(rule, (), v, label)) for label, v in FORMS_BAD)
             elif rule.kind == "cross_field":
-                breakers = CROSS_FIELD_CASES[rule.limit]
+                breakers = _CASES[rule.limit]
                 out.extend(Template(rule.id, label, self._cross(rule, b, label)) for label, b in breakers)
             elif rule.keyword == "enum":
                 misses = enum_misses(enum_representative(rule.limit), rule.limit)
@@ -244,12 +263,13 @@ class CaseBook:
 
         return build
 
-    def _cross(self, rule: Rule, breaker: Callable[[Payload, Stock, int], None], label: str) -> Build:
+    def _cross(self, rule: Rule, breaker: Breaker, label: str) -> Build:
         pointer = join_pointer(rule.path)
 
         def build(payload: Payload, where: int) -> InvalidCase:
-            breaker(payload, self.stock, where)
-            return make_case(payload, rule.id, pointer, f"broke {rule.id} ({label})", label)
+            placed = breaker(payload, self.stock, where)  # a rule binding a list item says which item it broke
+            at = placed if isinstance(placed, str) else pointer
+            return make_case(payload, rule.id, at, f"broke {rule.id} ({label})", label)
 
         return build
 
@@ -287,6 +307,10 @@ class CaseBook:
                 items = items or [self._minimal(node.get("items"))]
                 size = rule.limit - 1 if rule.keyword == "minItems" else rule.limit + 1
                 target = [fresh(items[i % len(items)]) for i in range(size)]
+                key_name = self.keyed.get(rule.path)
+                for i, item in enumerate(target):
+                    if key_name is not None and isinstance(item, dict):
+                        item[key_name] = f"{item.get(key_name, 'key')}_{i}"
             parent[key] = target
             pointer = join_pointer(concrete)
             return make_case(payload, rule.id, pointer, f"gave {pointer} {size} entries", "one past the bound")

@@ -88,7 +88,9 @@ def not_json(base: Payload, choice: int, where: int) -> InvalidCase:
         word = "NaN" if variant == 1 else "Infinity"
         number = float("nan") if variant == 1 else float("inf")
         cart = payload.get("product_cart")
-        if "total_amount" in payload or not (isinstance(cart, list) and cart and isinstance(cart[0], dict)):
+        if isinstance(cart, list) and not cart and "total_amount" not in payload:
+            cart.append({"product_id": "prod_nan", "quantity": number})  # an empty cart (a collection session)
+        elif "total_amount" in payload or not (isinstance(cart, list) and cart and isinstance(cart[0], dict)):
             payload["total_amount" if "total_amount" in payload else "redirect_immediately"] = number
         else:
             cart[0]["quantity"] = number

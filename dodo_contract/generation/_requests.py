@@ -52,7 +52,7 @@ class RequestPlan:
         self.optional = (*(f for f in _BASE_OPTIONAL if f in props), "<extras>", *later)
         self.mask = 2 ** len(self.optional) - 1
         groups: dict[str, list[Product]] = {}
-        for product in fx.products:
+        for product in fx.checkout.one_time(fx.products):  # POST /payments sells one-time products only
             groups.setdefault(product.currency, []).append(product)
         # One currency per cart: a total over mixed currencies is not something a faithful server must accept.
         self.carts = tuple(tuple(g) for g in groups.values())

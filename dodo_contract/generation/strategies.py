@@ -1,4 +1,8 @@
-"""Hypothesis strategies and planning functions for Create Payment requests and 200 responses, per spec version.
+"""Hypothesis strategies and planning functions for requests and 200 responses, per spec version and operation.
+
+``operation`` picks the API as everywhere (None: ``payments``, or the operation of a ``Contract`` given as
+``spec_version``): ``checkouts`` / ``checkouts.preview`` draw Checkout Sessions requests (``_checkout_requests``)
+and their 200 bodies (``_checkout_responses``), ``checkouts.get`` has 200 bodies only.
 
 Valid requests are schema-valid AND business-valid for a fixtures file: every id, code, currency and country comes
 from the fixtures, so a faithful implementation answers 200 (or a documented business refusal). Independent
@@ -29,7 +33,11 @@ from hypothesis.strategies import SearchStrategy
 
 from ..contract.fixtures import Fixtures, Product, default_fixtures, load_fixtures
 from ..contract.versions import Contract, Kind, SpecVersion, get_contract
+from ..errors import ConfigError
 from ._boundary import boundary_requests, null_requests
+from ._checkout_canonical import canonical_checkout_requests, checkout_boundary_requests
+from ._checkout_requests import CheckoutRequestPlan
+from ._checkout_responses import CheckoutResponsePlan
 from ._derive import CaseBook, Template
 from ._mutators import InvalidCase, encode
 from ._pools import Payload
@@ -70,19 +78,31 @@ def resolve_fixtures(fixtures: FixturesLike) -> Fixtures:
     return default_fixtures() if fixtures is None else load_fixtures(fixtures)
 
 
-@cache
-def _request_plan(fx: Fixtures, contract: Contract) -> RequestPlan:
-    return RequestPlan(fx, contract)
+def _payments(contract: Contract) -> bool:
+    return contract.endpoint.family == "payments"
 
 
 @cache
-def _response_plan(contract: Contract) -> ResponsePlan:
-    return ResponsePlan(contract)
+def _request_plan(fx: Fixtures, contract: Contract) -> RequestPlan | CheckoutRequestPlan:
+    contract.schema("request")  # an operation without a request body (GET /checkouts/{id}): a ConfigError
+    return RequestPlan(fx, contract) if _payments(contract) else CheckoutRequestPlan(fx, contract)
+
+
+@cache
+def _response_plan(contract: Contract) -> ResponsePlan | CheckoutResponsePlan:
+    return ResponsePlan(contract) if _payments(contract) else CheckoutResponsePlan(contract)
 
 
 @cache
 def _book(contract: Contract, kind: Kind, fx: Fixtures) -> CaseBook:
-    return CaseBook(contract, kind, fx)
+    if _payments(contract):
+        return CaseBook(contract, kind, fx)
+    # The schema's least request (an empty cart) is invalid without a collection: prove templates on one line.
+    if kind == "request":
+        minimal: Payload = {"product_cart": [{"product_id": fx.products[0].id, "quantity": 1}]}
+    else:
+        minimal = _response_plan(contract).build(bytes(10))
+    return CaseBook(contract, kind, fx, minimal=minimal)
 
 
 @cache
@@ -90,10 +110,15 @@ def _valid_requests(fx: Fixtures, contract: Contract) -> SearchStrategy[Payload]
     return st.builds(_request_plan(fx, contract).build, _DRAWS)
 
 
-def valid_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> SearchStrategy[Payload]:
-    """Return a strategy of schema-valid and business-valid ``POST /payments`` bodies for ``fixtures``.
+def valid_requests(
+    fixtures: FixturesLike = None, *, spec_version: SpecVersion = None, operation: str | None = None
+) -> SearchStrategy[Payload]:
+    """Return a strategy of schema-valid and business-valid request bodies of the operation for ``fixtures``.
 
-    Every product, customer, payment method, discount code and tax id comes from the fixtures; countries,
+    For ``checkouts`` / ``checkouts.preview``: sessions built from the fixtures' products (one-time and
+    subscription, addons, credit entitlements), customers and their payment methods, discount codes and
+    collections, within every reading of the docs (see ``_checkout_requests``). For ``payments`` (the default):
+    every product, customer, payment method, discount code and tax id comes from the fixtures; countries,
     billing currencies and payment-method lists respect the fixtures' account hints. Over a run: both
     customer forms (and ``{customer_id, email}``, read as attach-existing), every nullable field as null,
     omitted and set, carts of 1..100 items (quantity 0 sometimes), unicode, metadata up to 50 pairs and
@@ -104,19 +129,37 @@ def valid_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersion =
     fx = resolve_fixtures(fixtures)
     if not fx.supported_countries:
         raise ValueError("fixtures: every country is unsupported, so no valid request exists")
-    return _valid_requests(fx, get_contract(spec_version))
+    contract = get_contract(spec_version, operation=operation)
+    if _payments(contract):
+        _one_time(fx)
+    return _valid_requests(fx, contract)
 
 
-def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
+def _one_time(fx: Fixtures) -> tuple[Product, ...]:
+    products = fx.checkout.one_time(fx.products)
+    if not products:
+        raise ConfigError("fixtures: every product is a subscription; POST /payments needs a one-time product")
+    return products
+
+
+def canonical_requests(
+    fixtures: FixturesLike = None, *, spec_version: SpecVersion = None, operation: str | None = None
+) -> list[tuple[str, Payload]]:
     """Return named, minimal, business-valid requests built only from ``fixtures`` that must always get 200.
 
-    Deterministic: the same fixtures and version always give the same list (each request a fresh dict).
+    Deterministic: the same fixtures, version and operation always give the same list (each request a fresh
+    dict). Checkout Sessions: see ``_checkout_canonical`` (each product, both customer forms, each code, confirm
+    with a full and a minimal address, a saved method, each collection, a subscription with an addon and a trial).
     """
     fx = resolve_fixtures(fixtures)
-    contract = get_contract(spec_version)
+    contract = get_contract(spec_version, operation=operation)
+    if not _payments(contract):
+        contract.schema("request")
+        return canonical_checkout_requests(fx, contract)
     countries = fx.supported_countries
     country = "US" if "US" in countries else countries[0]
-    first = fx.products[0]
+    products = _one_time(fx)  # POST /payments sells one-time products only
+    first = products[0]
     props = contract.schema("request").get("properties") or {}
 
     def item(p: Product) -> Payload:
@@ -134,7 +177,7 @@ def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersi
             **extra,
         }
 
-    out: list[tuple[str, Payload]] = [(f"product:{p.id}", request(p)) for p in fx.products]
+    out: list[tuple[str, Payload]] = [(f"product:{p.id}", request(p)) for p in products]
     if fx.customers:
         out.append((f"existing_customer:{fx.customers[0].id}", request(customer={"customer_id": fx.customers[0].id})))
     out.append(
@@ -163,7 +206,7 @@ def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersi
         )
     currencies = [c for c in fx.billing_currencies if c in contract.currencies]
     if currencies:
-        same = next((p for p in fx.products if p.currency in currencies), first)
+        same = next((p for p in products if p.currency in currencies), first)
         currency = same.currency if same.currency in currencies else currencies[0]
         out.append((f"billing_currency:{currency}", request(same, billing_currency=currency)))
     return out
@@ -171,25 +214,36 @@ def canonical_requests(fixtures: FixturesLike = None, *, spec_version: SpecVersi
 
 # --- responses ---------------------------------------------------------------------------------------------
 def valid_responses(
-    *, request: Mapping[str, Any] | None = None, fixtures: FixturesLike = None, spec_version: SpecVersion = None
+    *,
+    request: Mapping[str, Any] | None = None,
+    fixtures: FixturesLike = None,
+    spec_version: SpecVersion = None,
+    operation: str | None = None,
 ) -> SearchStrategy[Payload]:
     """Return a strategy of valid 200 bodies; with ``request``, bodies a faithful server could answer to it.
 
-    A reflecting body echoes the request's customer (id, or email/name/phone), metadata and product_cart,
-    carries a payment link and a future ``expires_on`` when one was asked for, and, given ``fixtures``,
-    the stored customer's details, the discount id(s) of fixture discount codes and the cart's total.
+    A reflecting body of ``POST /payments`` echoes the request's customer (id, or email/name/phone), metadata and
+    product_cart, carries a payment link and a future ``expires_on`` when one was asked for, and, given
+    ``fixtures``, the stored customer's details, the discount id(s) of fixture discount codes and the cart's total.
+    Checkout Sessions: free bodies of each operation's 200 (``_checkout_responses``); a reflecting
+    ``POST /checkouts`` body has ``checkout_url`` null exactly when ``payment_method_id`` was sent.
     """
-    plan = _response_plan(get_contract(spec_version))
+    plan = _response_plan(get_contract(spec_version, operation=operation))
     if request is None:
         return st.builds(plan.build, _DRAWS)
+    if isinstance(plan, CheckoutResponsePlan):
+        return st.builds(partial(plan.reflect, json.dumps(dict(request))), _DRAWS)
     fx = None if fixtures is None else resolve_fixtures(fixtures)
     return st.builds(partial(plan.reflect, json.dumps(dict(request)), fx), _DRAWS)
 
 
 # --- invalid cases -----------------------------------------------------------------------------------------
-def invalid_rules(kind: Kind = "request", *, spec_version: SpecVersion = None) -> tuple[str, ...]:
+def invalid_rules(
+    kind: Kind = "request", *, spec_version: SpecVersion = None, operation: str | None = None
+) -> tuple[str, ...]:
     """Return the rule ids the invalid cases of ``kind`` cover: every rule of ``known_rules(kind)``."""
-    return tuple(dict.fromkeys(t.rule for t in _book(get_contract(spec_version), kind, default_fixtures()).templates))
+    contract = get_contract(spec_version, operation=operation)
+    return tuple(dict.fromkeys(t.rule for t in _book(contract, kind, default_fixtures()).templates))
 
 
 def _templates(book: CaseBook, rules: Iterable[str] | None, name: str) -> list[Template]:
@@ -206,7 +260,11 @@ def _templates(book: CaseBook, rules: Iterable[str] | None, name: str) -> list[T
 
 
 def invalid_requests(
-    fixtures: FixturesLike = None, *, rules: Iterable[str] | None = None, spec_version: SpecVersion = None
+    fixtures: FixturesLike = None,
+    *,
+    rules: Iterable[str] | None = None,
+    spec_version: SpecVersion = None,
+    operation: str | None = None,
 ) -> SearchStrategy[InvalidCase]:
     """Return a strategy of labelled requests that each break exactly one contract rule.
 
@@ -215,17 +273,17 @@ def invalid_requests(
     some rule ids (any of ``invalid_rules("request")``; another id raises ``ValueError``).
     """
     fx = resolve_fixtures(fixtures)
-    contract = get_contract(spec_version)
+    contract = get_contract(spec_version, operation=operation)
     book = _book(contract, "request", fx)
     templates = _templates(book, rules, "INVALID_REQUEST_RULES")
     return st.builds(book.case, st.sampled_from(templates), _valid_requests(fx, contract), st.integers(0, 2**16 - 1))
 
 
 def invalid_responses(
-    *, rules: Iterable[str] | None = None, spec_version: SpecVersion = None
+    *, rules: Iterable[str] | None = None, spec_version: SpecVersion = None, operation: str | None = None
 ) -> SearchStrategy[InvalidCase]:
     """Return a strategy of labelled 200 bodies that each break exactly one rule of the response schema."""
-    contract = get_contract(spec_version)
+    contract = get_contract(spec_version, operation=operation)
     book = _book(contract, "response", default_fixtures())
     templates = _templates(book, rules, "INVALID_RESPONSE_RULES")
     base = st.builds(_response_plan(contract).build, _DRAWS)
@@ -233,7 +291,12 @@ def invalid_responses(
 
 
 def invalid_cases(
-    fixtures: FixturesLike = None, *, spec_version: SpecVersion = None, seed: int = 0, kind: Kind = "request"
+    fixtures: FixturesLike = None,
+    *,
+    spec_version: SpecVersion = None,
+    seed: int = 0,
+    kind: Kind = "request",
+    operation: str | None = None,
 ) -> list[InvalidCase]:
     """Return every rule x every class of bad value once, each case breaking exactly its rule (the engine's plan).
 
@@ -242,7 +305,7 @@ def invalid_cases(
     one rule is caught on every seed.
     """
     fx = resolve_fixtures(fixtures)
-    contract = get_contract(spec_version)
+    contract = get_contract(spec_version, operation=operation)
     book = _book(contract, kind, fx)
     build = _request_plan(fx, contract).build if kind == "request" else _response_plan(contract).build
     out: list[InvalidCase] = []
@@ -252,16 +315,22 @@ def invalid_cases(
     return out
 
 
-def boundary_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:
+def boundary_cases(
+    fixtures: FixturesLike = None, *, spec_version: SpecVersion = None, operation: str | None = None
+) -> list[tuple[str, Payload]]:
     """Return (name, request) pairs that sit on the inside of each bound and cross-field rule: all must get 200.
 
     Deterministic; built on the first canonical request. Bounds where no business-valid request exists for the
-    fixtures are left out (see ``_boundary``).
+    fixtures are left out (see ``_boundary``, ``_checkout_canonical``).
     """
     fx = resolve_fixtures(fixtures)
-    contract = get_contract(spec_version)
+    contract = get_contract(spec_version, operation=operation)
     canonical = canonical_requests(fx, spec_version=contract)
-    return boundary_requests(canonical[0][1], fx, contract) if canonical else []
+    if not canonical:
+        return []
+    if _payments(contract):
+        return boundary_requests(canonical[0][1], fx, contract)
+    return checkout_boundary_requests(canonical[0][1], fx, contract)
 
 
 def null_cases(fixtures: FixturesLike = None, *, spec_version: SpecVersion = None) -> list[tuple[str, Payload]]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..contract.schemas import BUSINESS_ERROR_CODES
+from ..errors import Violation
 
 JSON_TYPE = "application/json"
+MAX_VIOLATIONS_SHOWN = 50
 INTERMITTENT_EVERY = 7
 TRUNCATE_EVERY = 6
 
@@ -32,6 +34,27 @@ def error_reply(
 ) -> Reply:
     """Return the documented error answer ``{"code", "message"}`` (plus ``extra`` keys) with ``status``."""
     return Reply(status, {"code": code, "message": message, **extra}, dict(headers or {}))
+
+
+def invalid_reply(message: str, violations: Sequence[Violation]) -> Reply:
+    """Return 422 ``INVALID_REQUEST_BODY`` with ``message`` and the first violations in ``violations``."""
+    shown = [v.to_dict() for v in violations[:MAX_VIOLATIONS_SHOWN]]
+    return error_reply(422, "INVALID_REQUEST_BODY", message, violations=shown)
+
+
+def schema_error_reply(
+    violations: Sequence[Violation], prose: Mapping[str, tuple[str | None, str]], empty_cart: str
+) -> Reply:
+    """Return the 422 of a schema-invalid request: a prose rule's own code when only ``prose`` rules are broken.
+
+    ``prose`` maps rule ids to (code, message), in priority order; a code None is the version's ``empty_cart``.
+    """
+    rules = {v.rule for v in violations}
+    if rules <= prose.keys():
+        rule = next(r for r in prose if r in rules)
+        code, message = prose[rule]
+        return error_reply(422, code or empty_cart, message, violations=[v.to_dict() for v in violations])
+    return invalid_reply(f"Your request body is invalid: {violations[0]}", violations)
 
 
 def _rules(*patterns: str, but: tuple[str, ...] = ()) -> Callable[[str], bool]:

@@ -1,11 +1,13 @@
-"""The reference mock of ``POST /payments``: a faithful local implementation, with optional fault modes.
+"""The reference mock of ``POST /payments`` and Checkout Sessions: a faithful local implementation, with fault modes.
 
 ``create_app`` returns a Starlette (ASGI) app usable in-process (``httpx.ASGITransport``) or over HTTP;
 ``serve_mock`` runs it with uvicorn on loopback in a background thread; ``run_mock_command`` is the
 ``dodo-contract mock`` command. Each request goes through these steps, the first failure wins:
 
 1. auth: ``Authorization: Bearer <key>`` (scheme case-insensitive, key compared in constant time) -> 401;
-2. route: only ``POST /payments``; another path -> 404 ``NOT_FOUND``, another method -> 405 with ``Allow``;
+2. route: ``POST /payments``, and ``POST /checkouts``, ``POST /checkouts/preview``, ``GET /checkouts/{id}``
+   (answered by ``_checkouts.CheckoutSessions`` with the version's checkouts contract, from the same catalog);
+   another path -> 404 ``NOT_FOUND``, another method on a known path -> 405 with ``Allow``;
 3. body: over 1 MiB -> 413 ``PAYLOAD_TOO_LARGE`` (stops reading at the limit); not UTF-8 JSON, NaN, or not
    an object -> 422 ``INVALID_REQUEST_BODY``;
 4. schema (``validate_request`` of the mock's spec version) -> 422 ``INVALID_REQUEST_BODY`` naming the first
@@ -56,13 +58,14 @@ from ..contract.versions import BUNDLED, Contract, SpecVersion, get_contract, lo
 from ..errors import ConfigError, DodoContractError, Violation, redact
 from ..validation.validator import parse_json, validate_request
 from ._business import Catalog, build_success, business_error
+from ._checkouts import CheckoutSessions, family_of
+from ._fault_hooks import invalid_reply, schema_error_reply
 from .faults import FAULTS, Fault, Reply, error_reply, get_fault
 
 __all__ = ["MAX_BODY_BYTES", "MockServer", "create_app", "run_mock_command", "serve_mock"]
 
 MAX_BODY_BYTES = 1 << 20
 BODY_TIMEOUT_S = 30.0
-MAX_VIOLATIONS_SHOWN = 50
 UNAUTHORIZED_MESSAGE = "You are not authorised to perform this action"
 _ALPHABET = string.ascii_letters + string.digits
 _ID_TABLE = bytes(ord(_ALPHABET[i % len(_ALPHABET)]) for i in range(256))  # byte -> id character (tiny bias)
@@ -83,6 +86,7 @@ _PROSE_CODES: dict[str, tuple[str | None, str]] = {
     "discount_codes.maxItems": (_PARAMS, "At most 20 discount codes can be stacked"),
     "customer.phone_number_required": (_PARAMS, "The customer's phone number is required for this payment"),
 }
+_SERVED = "POST /payments, POST /checkouts, POST /checkouts/preview and GET /checkouts/{id}"
 FixturesSource = Fixtures | str | Path | Mapping[str, Any]
 _log = logging.getLogger(__name__)
 _sleep = anyio.sleep  # module-level so tests can observe stalls without waiting for them
@@ -118,6 +122,7 @@ class _Mock:
         self._sloppy_key = api_key if fault is not None and fault.accepts_key is not None else None
         self.rng = random.Random(seed) if seed is not None else random.Random(secrets.randbits(64))
         self.counter = itertools.count(1)
+        self.checkouts = CheckoutSessions(fixtures, contract, self.new_id, tax_rate=tax_rate)
 
     def new_id(self, prefix: str, length: int) -> str:
         return prefix + self.rng.randbytes(length).translate(_ID_TABLE).decode()
@@ -132,13 +137,14 @@ class _Mock:
     async def answer(self, request: Request) -> Response:
         """Answer one request (every method, every path)."""
         n = next(self.counter)
-        fault = self.fault
+        # A fault breaks its own family's operations; the other family is answered faithfully.
+        fault = self.fault if self.fault is not None and self.fault.family == family_of(request.scope["path"]) else None
         try:
             if fault is not None and fault.delay is not None:
                 stall = fault.delay(n)
                 if stall > 0:
                     await _sleep(stall)
-            reply = await self._handle(request)
+            reply = await self._handle(request, fault)
         except Exception:  # a crash must still answer JSON, and never show the client a traceback
             # Faults crash on purpose (quietly); a crash of the faithful mock is a bug worth logging.
             _log.log(logging.DEBUG if fault is not None else logging.ERROR, "mock crashed", exc_info=True)
@@ -151,21 +157,23 @@ class _Mock:
         content = reply.raw if reply.raw is not None else _encode(reply.body)
         return Response(content, reply.status, reply.headers, reply.content_type)
 
-    def _authorised(self, header: str | None) -> bool:
+    def _authorised(self, header: str | None, fault: Fault | None) -> bool:
         if header is None or header[:7].lower() != "bearer ":
             return False
-        if self._sloppy_key is not None and self.fault is not None and self.fault.accepts_key is not None:
-            return self.fault.accepts_key(header[7:].strip(), self._sloppy_key)
+        if self._sloppy_key is not None and fault is not None and fault.accepts_key is not None:
+            return fault.accepts_key(header[7:].strip(), self._sloppy_key)
         # Hashing first makes the comparison constant-time whatever the length of the presented key.
         presented = hashlib.sha256(header[7:].strip().encode("latin-1")).digest()
         return hmac.compare_digest(presented, self.key_digest)
 
-    async def _handle(self, request: Request) -> Reply:
-        fault = self.fault
-        if not self._authorised(request.headers.get("authorization")) and not (fault and fault.auth_ignored):
+    async def _handle(self, request: Request, fault: Fault | None) -> Reply:
+        if not self._authorised(request.headers.get("authorization"), fault) and not (fault and fault.auth_ignored):
             return error_reply(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, headers={"WWW-Authenticate": "Bearer"})
-        if request.scope["path"] != "/payments":
-            return error_reply(404, "NOT_FOUND", "No such endpoint; this server serves POST /payments")
+        path = request.scope["path"]
+        if family_of(path) == "checkouts":
+            return await self._checkout(request, path, fault)
+        if path != "/payments":
+            return error_reply(404, "NOT_FOUND", f"No such endpoint; this server serves {_SERVED}")
         if request.method != "POST":
             return error_reply(
                 405,
@@ -173,21 +181,35 @@ class _Mock:
                 f"{request.method[:20]} is not allowed on /payments",
                 headers={"Allow": "POST"},
             )
-        body = await _read_body(request)
-        if isinstance(body, Reply):
-            return body
-        try:
-            payload = parse_json(body)
-        except ValueError as exc:
-            violation = Violation("", "body.json", "json", f"body is not JSON: {exc}")
-            return _invalid(f"Your request body is not valid JSON: {exc}", [violation])
-        if not isinstance(payload, dict):
-            violations = validate_request(payload, spec_version=self.contract).violations
-            return _invalid("The request body must be a JSON object", violations)
-        return self._process(payload)
+        payload = await _read_json(request, self.contract)
+        if isinstance(payload, Reply):
+            return payload
+        return self._process(payload, fault)
 
-    def _process(self, payload: dict[str, Any]) -> Reply:
-        fault = self.fault
+    async def _checkout(self, request: Request, path: str, fault: Fault | None) -> Reply:
+        checkouts = self.checkouts
+        operation, allow = checkouts.route(request.method, path)
+        if operation is None and allow is None:
+            return error_reply(404, "NOT_FOUND", f"No such endpoint; this server serves {_SERVED}")
+        if operation is None:
+            return error_reply(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{request.method[:20]} is not allowed on {path[:80]}",
+                headers={"Allow": allow or ""},
+            )
+        if operation == "checkouts.get":
+            return checkouts.status(checkouts.session_id(path), fault)
+        payload = await _read_json(request, checkouts.create_contract)
+        if isinstance(payload, Reply):
+            return payload
+        if fault is not None and fault.normalise is not None:
+            payload = fault.normalise(payload)
+        if operation == "checkouts":
+            return checkouts.create(payload, fault)
+        return checkouts.preview(payload, fault)
+
+    def _process(self, payload: dict[str, Any], fault: Fault | None) -> Reply:
         if fault is not None and fault.normalise is not None:
             payload = fault.normalise(payload)
         violations = validate_request(payload, spec_version=self.contract).violations
@@ -215,6 +237,22 @@ class _Mock:
         if fault is not None and fault.on_success is not None:
             body = fault.on_success(body, payload)
         return Reply(200, body)
+
+
+async def _read_json(request: Request, contract: Contract) -> dict[str, Any] | Reply:
+    """Read and parse the body: a JSON object, or the 413 / 422 / 408 answer."""
+    body = await _read_body(request)
+    if isinstance(body, Reply):
+        return body
+    try:
+        payload = parse_json(body)
+    except ValueError as exc:
+        violation = Violation("", "body.json", "json", f"body is not JSON: {exc}")
+        return _invalid(f"Your request body is not valid JSON: {exc}", [violation])
+    if not isinstance(payload, dict):
+        violations = validate_request(payload, spec_version=contract).violations
+        return _invalid("The request body must be a JSON object", violations)
+    return payload
 
 
 async def _read_body(request: Request) -> bytes | Reply:
@@ -248,18 +286,18 @@ def _too_large() -> Reply:
 
 
 def _invalid(message: str, violations: tuple[Violation, ...] | list[Violation]) -> Reply:
-    shown = [v.to_dict() for v in violations[:MAX_VIOLATIONS_SHOWN]]
-    return error_reply(422, "INVALID_REQUEST_BODY", message, violations=shown)
+    return invalid_reply(message, violations)
 
 
 def _schema_error(violations: tuple[Violation, ...], contract: Contract) -> Reply:
-    rules = {v.rule for v in violations}
-    if rules <= _PROSE_CODES.keys():
-        rule = next(r for r in _PROSE_CODES if r in rules)
-        code, message = _PROSE_CODES[rule]
-        shown = [v.to_dict() for v in violations]
-        return error_reply(422, code or contract.codes.empty_cart, message, violations=shown)
-    return _invalid(f"Your request body is invalid: {violations[0]}", violations)
+    return schema_error_reply(violations, _PROSE_CODES, contract.codes.empty_cart)
+
+
+def _family_contract(contract: Contract, family: str) -> Contract:
+    try:
+        return get_contract(contract, operation=family)
+    except ConfigError:  # a loaded document without this family's operations
+        return contract
 
 
 def create_app(
@@ -286,7 +324,7 @@ def create_app(
         raise ConfigError("api_key must be a non-empty string")
     contract = get_contract(spec_version)
     chosen = get_fault(fault)
-    if chosen is not None and not chosen.applies_to(contract):
+    if chosen is not None and not chosen.applies_to(_family_contract(contract, chosen.family)):
         raise ConfigError(f"fault {chosen.name!r} means nothing in spec version {contract.version} (see --list-faults)")
     catalog = default_fixtures() if fixtures is None else load_fixtures(fixtures)
     mock = _Mock(catalog, api_key.strip(), chosen, seed, contract, float(tax_rate))
@@ -428,9 +466,10 @@ def run_mock_command(args: Any, *, out: TextIO, err: TextIO) -> int:
     """Run ``dodo-contract mock``: print the URL, serve until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad options."""
     if args.list_faults:
         for fault in FAULTS.values():
-            only = [v for v in BUNDLED if fault.applies_to(v)]
+            only = [v for v in BUNDLED if fault.applies_to(_family_contract(get_contract(v), fault.family))]
             where = "" if len(only) == len(BUNDLED) else f" (spec {', '.join(only)} only)"
-            print(f"{fault.name}: {fault.description}{where}", file=out)
+            family = " [Checkout Sessions]" if fault.family == "checkouts" else ""
+            print(f"{fault.name}: {fault.description}{where}{family}", file=out)
         return 0
     key, generated = _resolve_key(args.api_key)
     try:

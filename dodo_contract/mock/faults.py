@@ -15,7 +15,16 @@ it). The points, in request order:
 ``on_success(body, payload)``  rewrite a 200 body;
 ``reprice(payload, catalog)``  the ``total_amount`` of a 200, computed the buggy way;
 ``on_error(reply)``     rewrite every non-200 answer;
-``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes).
+``on_reply(reply, n)``  rewrite the final answer (status, content type, raw bytes);
+``on_session(body, payload)``  rewrite a ``POST /checkouts`` 200 body;
+``on_preview(body, payload)``  rewrite a ``POST /checkouts/preview`` 200 body;
+``on_status(body, id, store)``  rewrite a ``GET /checkouts/{id}`` answer (``body`` None for an unknown id;
+                        return a body, a ``Reply``, or None to keep the faithful answer).
+
+A fault breaks one operation ``family``: ``payments`` (the default; also what it does to unknown paths) or
+``checkouts`` (the three Checkout Sessions operations, whose faults are named ``checkouts_*``); requests of the
+other family are answered faithfully, so a fault is caught by the run that judges its family. ``skips``,
+``refuse`` and ``waives`` act on the schema and catalog rules of the fault's family.
 
 Every trigger is deterministic (value- or count-based), so a self-test run is reproducible.
 ``caught_by`` names the checks of ``dodo_contract.checks`` that must detect the fault. ``applies(contract)``
@@ -26,14 +35,13 @@ them); ``applies_to(spec_version)`` answers it, read from the contract.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from ..contract.versions import Contract, SpecVersion, get_contract
 from ..errors import ConfigError
 from . import _meaning_hooks as meaning
-from ._business import Catalog
+from ._checkout_faults import CHECKOUT_FAULTS
+from ._fault import Fault
 from ._fault_hooks import (
     INTERMITTENT_EVERY,
     TRUNCATE_EVERY,
@@ -71,39 +79,6 @@ from ._fault_hooks import (
 __all__ = ["FAULTS", "Fault", "Reply", "error_reply", "faults_for", "get_fault"]
 
 SLOW_EVERY, SLOW_SECONDS = 5, 3.0
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """A named contract break: a one-line description, the checks that must catch it, and its hooks."""
-
-    name: str
-    description: str
-    caught_by: tuple[str, ...]
-    delay: Callable[[int], float] | None = None
-    auth_ignored: bool = False
-    accepts_key: Callable[[str, str], bool] | None = None
-    normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    skips: Callable[[str], bool] | None = None
-    refuse: Callable[[dict[str, Any]], Reply | None] | None = None
-    waives: Callable[[str], bool] | None = None
-    waives_when: Callable[[str, dict[str, Any], Catalog], bool] | None = None
-    reprice: Callable[[dict[str, Any], Catalog], int] | None = None
-    on_success: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
-    on_error: Callable[[Reply], Reply] | None = None
-    on_reply: Callable[[Reply, int], Reply] | None = None
-    applies: Callable[[Contract], bool] | None = None
-
-    def applies_to(self, spec_version: SpecVersion = None) -> bool:
-        """True when the fault breaks something the version has (most faults: every version)."""
-        return self.applies is None or self.applies(get_contract(spec_version))
-
-    def with_delay(self, seconds: float) -> Fault:
-        """Return a copy whose stalls last ``seconds`` (for fast tests of ``slow``); others are unchanged."""
-        if self.delay is None:
-            return self
-        every = self.delay
-        return replace(self, delay=lambda n: seconds if every(n) > 0 else 0.0)
 
 
 def _has_rule(rule: str) -> Callable[[Contract], bool]:
@@ -562,14 +537,20 @@ _ALL: tuple[Fault, ...] = (
         ("response_json_strict",),
         on_reply=meaning.duplicate_key_in_200,
     ),
+    *CHECKOUT_FAULTS,
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _ALL}
 
 
-def faults_for(spec_version: SpecVersion = None) -> dict[str, Fault]:
-    """Return the faults that mean something in ``spec_version`` (see ``Fault.applies``), in ``FAULTS`` order."""
-    contract = get_contract(spec_version)
+def faults_for(spec_version: SpecVersion = None, *, family: str | None = None) -> dict[str, Fault]:
+    """Return the faults that mean something to a run judging ``spec_version``, in ``FAULTS`` order.
+
+    ``family`` (``payments`` or ``checkouts``) picks that family's contract of the version; None: the family of
+    ``spec_version`` (a ``Contract`` of a checkouts operation gives the ``checkouts_*`` faults; a version string or
+    None, the payments ones).
+    """
+    contract = get_contract(spec_version, operation=family) if family else get_contract(spec_version)
     return {name: f for name, f in FAULTS.items() if f.applies_to(contract)}
 
 

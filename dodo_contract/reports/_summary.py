@@ -28,8 +28,18 @@ def check_outcomes(data: Mapping[str, Any], names: Iterable[str] = ()) -> dict[s
     ``status`` is ``failed`` (violations found), ``passed``, ``error`` (the run could not check, or did not
     finish: verdict ``error`` or ``incomplete``), or ``not run`` (the engine did not run this check, e.g. in live
     mode, or it judged no request: never ``passed`` on zero cases). ``names`` adds checks to list even if the
-    run never got to them.
+    run never got to them. A run of operation ``all`` names them per family: ``checkouts::session_shape``.
     """
+    parts = data.get("parts") or []
+    if data.get("operation") == "all" and parts:
+        named: dict[str, dict[str, Any]] = {}
+        for part in parts:
+            prefix = f"{part.get('operation')}::"
+            mine = [v for v in data.get("violations") or [] if str(v.get("check", "")).startswith(prefix)]
+            view = {**part, "violations": [{**v, "check": v["check"][len(prefix) :]} for v in mine]}
+            wanted = [n[len(prefix) :] for n in names if n.startswith(prefix)]
+            named.update({prefix + k: o for k, o in check_outcomes(view, wanted).items()})
+        return named
     stats = data.get("stats") or {}
     cases = stats.get("cases_per_check") or {}
     ran = list(data.get("checks") or [])
@@ -164,7 +174,9 @@ def _stat_rows(data: Mapping[str, Any]) -> list[list[str]]:
     """Return the summary facts, one row per line, each row a list of separate fields."""
     stats = data.get("stats") or {}
     rows: list[list[str]] = []
-    head = [f"target {data.get('target') or '?'}", *spec_field(data), f"seed {data.get('seed')}"]
+    # The default (payments) is not named, as before there were other operations; any other one is.
+    operation = [f"operation {data['operation']}"] if data.get("operation") not in (None, "", "payments") else []
+    head = [f"target {data.get('target') or '?'}", *operation, *spec_field(data), f"seed {data.get('seed')}"]
     requests = stats.get("requests")
     raw = stats.get("duration_s")
     duration = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
@@ -223,7 +235,7 @@ def not_run_reason(data: Mapping[str, Any], name: str) -> str:
     if outcome.get("reason"):
         return str(outcome["reason"])
     ran = data.get("checks") or []
-    if ran and name not in ran:
+    if ran and name.rsplit("::", 1)[-1] not in ran:
         return "this run did not include the check"
     stopped = stop_reason(data)
     return "the check judged no case" + (f"; the run stopped early: {stopped}" if stopped else "")

@@ -118,7 +118,12 @@ def report_data(
         violations.append(
             {"index": index, **finding, "request": exchange.get("request"), "response": exchange.get("response")}
         )
+    if data.get("operation") == "all":  # one list for both families: each check is named by its family
+        for v in violations:
+            v["check"] = f"{v.get('operation')}::{v['check']}"
     data["violations"] = violations
+    # The parts' findings are the list above; each part keeps its verdict, checks and statistics.
+    data["parts"] = [{k: v for k, v in part.items() if k != "violations"} for part in data.get("parts") or []]
     stats = data.get("stats") or {}
     data["rule_coverage"] = _coverage(stats)
     data["check_outcomes"] = check_outcomes(data)
@@ -161,7 +166,7 @@ def render_junit(data: Mapping[str, Any]) -> str:
     tally = {"failed": 0, "error": 0, "not run": 0}
     suite = ET.Element("testsuite", name="dodo-contract", timestamp=str(data.get("generated_at", "")), time=duration)
     props = ET.SubElement(suite, "properties")
-    for name in ("target", "seed", "verdict", "spec_version"):
+    for name in ("target", "seed", "verdict", "spec_version", "operation"):
         ET.SubElement(props, "property", name=name, value=_xml_text(data.get(name, "")))
     for name, outcome in outcomes.items():
         case = ET.SubElement(suite, "testcase", classname="dodo-contract", name=name, time="0")

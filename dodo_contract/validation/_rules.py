@@ -10,6 +10,14 @@ _MAX_SHOWN = 60
 _encode_str: Any = json.encoder.encode_basestring
 
 
+# The overlays' patterns, in words (anything else is quoted as written).
+_HTTP_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#\x00-\x1f\x7f]+([/?#][^\s\x00-\x1f\x7f]*)?$"
+_PATTERN_WORDS = {
+    _HTTP_URL: "is not an absolute http(s) URL",
+    _HTTP_URL.replace("[Ss]?", "[Ss]"): "is not an absolute https URL",
+    r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(px|rem|em)$": "is not a number followed by px, rem or em",
+}
+
 _ENUM_NAMES = {
     "CountryCodeAlpha2": "ISO 3166-1 alpha-2 country codes",
     "Currency": "ISO 4217 currency codes",
@@ -90,7 +98,7 @@ def message(keyword: str, value: Any, limit: Any) -> str:
         dup = next((v for i, v in enumerate(value) if keys[i] in keys[:i]), None)
         return f"has repeated items ({short(dup)} more than once)"
     if keyword == "pattern":
-        return f"{shown} is not an absolute http(s) URL" if "://" in str(limit) else f"{shown} does not match {limit}"
+        return f"{shown} {_PATTERN_WORDS.get(str(limit), f'does not match {limit}')}"
     if keyword == "format":
         return f"{shown} is not a valid {'RFC 3339 date-time' if limit == 'date-time' else limit}"
     return f"{shown} is not valid under {keyword}"

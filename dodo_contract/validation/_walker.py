@@ -10,6 +10,8 @@ formats a message that lists all 249 countries) is ever built.
 Semantics follow JSON Schema 2020-12 as ``jsonschema_rs`` applies it: ``1.0`` is an integer, ``true`` is not,
 a float NaN/Infinity in a mapping reads as ``null``; a failed ``type`` hides the other keywords at the same place;
 the customer ``anyOf`` is judged against the form(s) the payload was aiming at (by their distinguishing key).
+Each object node carries the cross-field rules its schema names (``x-dodo-cross-field``): at the root the
+request's, deeper down those binding a component (a custom field, the feature flags), reported below its pointer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from ..contract.crossfield import CrossFieldRule
+from ..contract.crossfield import CROSS_FIELD_RULES, CrossFieldRule
 from ..contract.rules import CHECKED_FORMATS, either, rule_for
 from ..errors import Violation, join_pointer
 from ._json import is_circular, json_violation
@@ -148,7 +150,8 @@ class _Node:
         fmt = node.get("format")
         self.format, self.format_rule = fmt, rule_for((*spath, "format"))
         self.format_rs = _validator({"format": fmt}) if fmt in CHECKED_FORMATS else None
-        self.cross: tuple[CrossFieldRule, ...] = ()
+        # Cross-field rules binding this object (a nested one reports relative to it: /custom_fields/2).
+        self.cross: tuple[CrossFieldRule, ...] = tuple(CROSS_FIELD_RULES[n] for n in node.get("x-dodo-cross-field", ()))
         self.messages: dict[tuple[str, type, Any], str] = {}
         self.rs: Any = None
         self.props: dict[str, _Node] = {}
@@ -297,7 +300,8 @@ class _Node:
             sub.check(item, (*path, key), out)
         for rule in self.cross:
             if rule.broken(value):
-                out.append(Violation(rule.pointer, rule.rule, rule.keyword, rule.message))
+                where = _pointer(path) + rule.pointer if path else rule.pointer
+                out.append(Violation(where, rule.rule, rule.keyword, rule.message))
 
     def _array(self, value: Sequence[Any], path: tuple[str | int, ...], out: list[Violation]) -> None:
         size = len(value)
@@ -322,6 +326,8 @@ class _Node:
     def _forms(self, value: Any, path: tuple[str | int, ...], out: list[Violation]) -> None:
         # Dodo takes the first customer form that fits; when none fits, report against the form(s) the
         # payload was evidently aiming at (by its distinguishing required key), not an opaque anyOf failure.
+        if value is None and self.types is not None and "null" in self.types:
+            return  # a nullable customer (Checkout Sessions): null is its own branch
         if not isinstance(value, dict):
             out.append(Violation(_pointer(path), self.type_rule, "type", f'{short(value)} is not of type "object"'))
             return

@@ -1,9 +1,12 @@
-"""Validate Create Payment requests, 200 responses and error bodies against the contract of a spec version.
+"""Validate requests, 200 responses and error bodies against the contract of a spec version and an operation.
 
 Two paths share one contract: a valid payload costs one ``jsonschema_rs`` ``is_valid`` call on the dereferenced
 schema (its cross-field rules encoded in it); anything else takes the detailed path (``_walker``), which returns
 every violation with its pointer and stable rule id. ``spec_version`` picks the contract: None or ``"latest"``
-(the newest bundled version), ``"1.86.0"``, ``"1.113.0"``, or a ``Contract`` from ``load_contract``.
+(the newest bundled version), ``"1.86.0"``, ``"1.113.0"``, or a ``Contract`` (``get_contract``,
+``load_contract``, ``ContractSettings.contract``). ``operation`` picks the API: ``payments`` (POST /payments, the
+default), ``checkouts`` (POST /checkouts), ``checkouts.preview`` (its response is the preview's
+``CalculateSessionResponse``) or ``checkouts.get`` (GET /checkouts/{id}: a response and errors, no request).
 """
 
 from __future__ import annotations
@@ -71,18 +74,28 @@ class _Compiled:
         self.root = compile_schema(self.schema, cross=cross)
         self.ok = ValidationResult(kind, ())
         self.is_valid = self.rs.is_valid
-        # When every cross-field rule sits in the schema, one is_valid call decides a valid payload.
-        self.fast = None if self.unencoded else self.rs.is_valid
+        # One is_valid call decides a valid payload, then the predicates of the rules JSON Schema cannot say
+        # (none for a payments request; custom field keys for a session request).
+        self.fast = self.rs.is_valid
+        self.extra = tuple(rule.broken for rule in self.unencoded)
 
     def validate(self, payload: Any, strict: bool) -> ValidationResult:
         # The valid, non-strict dict is the common case: one jsonschema_rs call and nothing else.
-        if type(payload) is dict and not strict and not self.unencoded:
+        if type(payload) is dict and not strict:
             try:
                 if self.is_valid(payload):
-                    return self.ok
+                    if not (self.extra and _broken(self.extra, payload)):
+                        return self.ok
+                else:
+                    return self.invalid(payload, strict)
             except (ValueError, TypeError, OverflowError, RecursionError):
                 pass
         return self._validate(payload, strict)
+
+    def invalid(self, payload: Any, strict: bool) -> ValidationResult:
+        """Judge a dict the fast path already called invalid (no second ``is_valid`` of the whole of it)."""
+        found = self._details(payload, strict, False)
+        return ValidationResult(self.kind, (found[0],) if len(found) == 1 else sort_violations(found))
 
     def _validate(self, payload: Any, strict: bool) -> ValidationResult:
         if type(payload) is not dict and isinstance(payload, (str, bytes, bytearray, memoryview)):
@@ -177,14 +190,15 @@ class _Compiled:
         return out
 
 
-_COMPILED: dict[tuple[Any, Kind, bool], _Compiled] = {}
+_COMPILED: dict[tuple[Any, ...], _Compiled] = {}
 
 
-def _compiled(spec_version: SpecVersion, kind: Kind, spec_only: bool) -> _Compiled:
-    key = (spec_version, kind, spec_only)
+def _compiled(spec_version: SpecVersion, kind: Kind, spec_only: bool, operation: str | None = None) -> _Compiled:
+    key = (spec_version, operation, kind, spec_only)
     found = _COMPILED.get(key)
     if found is None:
-        contract = get_contract(spec_version)
+        contract = get_contract(spec_version, operation=operation)
+        contract.schema(kind)  # an operation without this kind (the GET has no request) is a ConfigError here
         canonical = (contract.key, kind, spec_only)
         found = _COMPILED.get(canonical) or _Compiled(contract, kind, spec_only)
         _COMPILED[canonical] = found
@@ -193,16 +207,23 @@ def _compiled(spec_version: SpecVersion, kind: Kind, spec_only: bool) -> _Compil
     return found
 
 
-_REQUESTS: dict[Any, _Compiled] = {}  # spec_version -> the request contract (spec_only=False), the hot lookup
+_REQUESTS: dict[Any, _Compiled] = {}  # spec_version (and operation) -> the request contract, the hot lookup
 
 
 def validate_request(
-    payload: Any, *, strict: bool = False, spec_only: bool = False, spec_version: SpecVersion = None
+    payload: Any,
+    *,
+    strict: bool = False,
+    spec_only: bool = False,
+    spec_version: SpecVersion = None,
+    operation: str | None = None,
 ) -> ValidationResult:
-    """Validate a ``POST /payments`` request body (a dict, or JSON as ``str``/``bytes``).
+    """Validate a request body (a dict, or JSON as ``str``/``bytes``) of ``POST /payments`` or another operation.
 
-    ``spec_version``: the contract to judge by (None or ``"latest"`` = the newest bundled version; ``"1.86.0"``;
-    or a ``Contract`` from ``load_contract``; an unknown version raises ``ConfigError``). Unknown keys are
+    ``operation``: ``payments`` (None, the default), ``checkouts`` or ``checkouts.preview`` (the same request
+    body); ``checkouts.get`` takes none (``ConfigError``). ``spec_version``: the contract to judge by (None or
+    ``"latest"`` = the newest bundled version; ``"1.86.0"``; or a ``Contract``, whose readings it keeps; an
+    unknown version raises ``ConfigError``). Unknown keys are
     allowed, as Dodo's server ignores them; ``strict=True`` reports them as ``*.unknown`` violations.
     ``spec_only=True`` drops the rules the docs state only in prose (cart 1..100 items, metadata limits, int32
     bounds, absolute http(s) ``return_url``, the cross-field rules) and judges by the spec's schema alone. Text
@@ -213,32 +234,69 @@ def validate_request(
     them separately (that would cost the fast path its speed), and float NaN/Infinity read as ``null``. Validate
     the text you send to have every such value caught.
     """
-    compiled = None if spec_only else _REQUESTS.get(spec_version)
+    hot = spec_version if operation is None else (spec_version, operation)
+    compiled = None if spec_only else _REQUESTS.get(hot)
     if compiled is None:
-        compiled = _compiled(spec_version, "request", spec_only)
+        compiled = _compiled(spec_version, "request", spec_only, operation)
         if not spec_only and not hasattr(spec_version, "key"):
-            _REQUESTS[spec_version] = compiled
-    if compiled.fast is not None and type(payload) is dict and not strict:
+            _REQUESTS[hot] = compiled
+    if type(payload) is dict and not strict:
         try:
             if compiled.fast(payload):
-                return compiled.ok  # the hot path, inlined: a valid request costs one call
+                if not (compiled.extra and _broken(compiled.extra, payload)):
+                    return compiled.ok  # the hot path, inlined: a valid request costs one call
+            else:
+                return compiled.invalid(payload, strict)
         except (ValueError, TypeError, OverflowError, RecursionError):
             pass
     return compiled.validate(payload, strict)
 
 
+def _broken(predicates: tuple[Any, ...], payload: Any) -> bool:
+    return any(broken(payload) for broken in predicates)
+
+
+_RESPONSES: dict[Any, _Compiled] = {}  # the same hot lookup for 200 bodies
+
+
 def validate_response(
-    payload: Any, *, strict: bool = False, spec_only: bool = False, spec_version: SpecVersion = None
+    payload: Any,
+    *,
+    strict: bool = False,
+    spec_only: bool = False,
+    spec_version: SpecVersion = None,
+    operation: str | None = None,
 ) -> ValidationResult:
-    """Validate a 200 response body of ``POST /payments``; ``strict=True`` reports unknown keys."""
-    return _compiled(spec_version, "response", spec_only).validate(payload, strict)
+    """Validate a 200 response body of the operation; ``strict=True`` reports unknown keys.
+
+    ``operation``: ``payments`` (None), ``checkouts`` (``CreateSessionResponse``), ``checkouts.preview``
+    (``CalculateSessionResponse``) or ``checkouts.get`` (``GetCheckoutSessionsStatus``).
+    """
+    hot = spec_version if operation is None else (spec_version, operation)
+    compiled = None if spec_only else _RESPONSES.get(hot)
+    if compiled is None:
+        compiled = _compiled(spec_version, "response", spec_only, operation)
+        if not spec_only and not hasattr(spec_version, "key"):
+            _RESPONSES[hot] = compiled
+    if type(payload) is dict and not strict:
+        try:
+            if compiled.fast(payload):
+                if not (compiled.extra and _broken(compiled.extra, payload)):
+                    return compiled.ok
+            else:
+                return compiled.invalid(payload, strict)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            pass
+    return compiled.validate(payload, strict)
 
 
-def validate_error(payload: Any, *, spec_version: SpecVersion = None) -> ValidationResult:
+def validate_error(payload: Any, *, spec_version: SpecVersion = None, operation: str | None = None) -> ValidationResult:
     """Validate an error body: an object with string ``code`` and ``message`` (extra keys allowed)."""
-    return _compiled(spec_version, "error", False).validate(payload, False)
+    return _compiled(spec_version, "error", False, operation).validate(payload, False)
 
 
-def known_rules(kind: Kind = "request", *, spec_version: SpecVersion = None) -> tuple[str, ...]:
+def known_rules(
+    kind: Kind = "request", *, spec_version: SpecVersion = None, operation: str | None = None
+) -> tuple[str, ...]:
     """Return every rule id the validator can report for ``kind``, sorted (for coverage accounting)."""
-    return get_contract(spec_version).known_rules(kind)
+    return get_contract(spec_version, operation=operation).known_rules(kind)
