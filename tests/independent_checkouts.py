@@ -63,11 +63,6 @@ _COMMON = (
     "auth_optional_on_get",  # GET /checkouts/{id} served without a key
     "crash_on_subscription_preview",  # 500 on the preview of a subscription line
 )
-# Breaks the engine (at 55bedda of ckengine) did not catch when this file was written, and why; each is a real gap of
-# the plan, not of the break: no preview of a one-time line with quantity > 1 is sent (so a preview that ignores the
-# quantity looks right), and the discount_codes.maxItems case sends 21 unknown codes ("x"), so a server that checks
-# the codes before the count refuses it with INVALID_DISCOUNT_CODE either way.
-KNOWN_GAPS = ("preview_ignores_quantity", "discount_codes_unbounded")
 BREAKS: dict[str, tuple[str, ...]] = {
     "1.86.0": _COMMON,
     "1.113.0": (
