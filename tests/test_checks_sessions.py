@@ -112,7 +112,9 @@ def _arith(body: Any, request: Any = None) -> list[str]:
 def test_preview_arithmetic() -> None:
     assert _arith(_preview(2200, 2000, 0, 200)) == []
     assert _arith(_preview(2000, 2000, 0, None)) == []  # no tax line: 0
-    assert _arith(_preview(2000, 2000, 0, 200)) == ["preview.breakup_adds_up"]
+    assert _arith(_preview(2000, 2000, 0, 200)) == []  # tax already inside the subtotal, shown, not added
+    assert _arith(_preview(2100, 2000, 0, 200)) == ["preview.breakup_adds_up"]  # neither reading
+    assert "preview.breakup_adds_up" in _arith(_preview(1600, 2000, 200, 200))  # the discount taken off twice
     assert _arith(_preview(2200, 2000, 0, 200, total_price=2500)) == ["preview.total_price_agrees"]
     # The same tax-robust bounds as a payment's total: 2 x 1000 at most x 1.30 (+ rounding), at least 2000.
     assert _arith(_preview(4000, 2000, 0, 2000)) == ["preview.total_within_tax_ceiling"]
@@ -123,6 +125,9 @@ def test_one_discount_code_takes_off_what_it_says() -> None:
     percent = {**CART, "discount_codes": ["SAVE10"]}  # 10% of whatever subtotal the preview states
     assert _arith(_preview(1980, 2000, 200, 180), percent) == []
     assert _arith(_preview(2200, 2000, 0, 200), percent) == ["preview.discount_amount"]
+    # A price that includes its tax may be discounted with its tax: up to the tax ceiling times the share.
+    assert _arith(_preview(2164, 2000, 236, 400), percent) == []
+    assert "preview.discount_amount" in _arith(_preview(1600, 2000, 400, 0), percent)  # doubled
     flat = {**CART, "discount_code": "FIVE_OFF"}  # a flat 500
     assert _arith(_preview(1650, 2000, 500, 150), flat) == []
     assert _arith(_preview(1950, 2000, 50, 0), flat) == ["preview.discount_amount"]

@@ -11,11 +11,12 @@ judged where the API states it:
   ``payment_id`` / ``payment_status`` null before any payment (a session not confirmed), ``created_at`` not in the
   future (``settings.expires_on_skew_s`` of clock skew tolerated) and the ``customer_email`` sent; an id the
   server never issued is 404;
-* ``preview_arithmetic``: ``current_breakup.total_amount = subtotal - discount + tax`` within the rounding
-  tolerance; for a one-time cart ``total_price`` is that total and it lies within the same tax-robust bounds as a
-  payment's total (``_pricing.pricing_bounds``), and one fixture discount code takes off its share of the
-  preview's own subtotal (a flat one its amount, up to the tax ceiling); a subscription line of quantity 1 is
-  priced at the catalog price.
+* ``preview_arithmetic``: ``current_breakup.total_amount = subtotal - discount + tax`` (tax on top) or
+  ``subtotal - discount`` (tax already inside the subtotal) within the rounding tolerance; for a one-time cart
+  ``total_price`` is that total and it lies within the same tax-robust bounds as a payment's total
+  (``_pricing.pricing_bounds``), and one fixture discount code takes off its share of the preview's own subtotal
+  (a flat one its amount; either up to the tax ceiling, for tax-inclusive prices); a subscription line of
+  quantity 1 is priced at the catalog price.
 """
 
 from __future__ import annotations
@@ -185,13 +186,16 @@ def preview_arithmetic(obs: Observation, ctx: CheckContext) -> list[Violation]:
     lines = len(cart) if isinstance(cart, list) else 0
     tolerance = ctx.settings.rounding_per_line * (lines + 1)
     out: list[Violation] = []
-    if abs(total - (subtotal - discount + tax)) > tolerance:
+    # Tax on top (subtotal - discount + tax) or already inside the subtotal (tax shown, not added): both are
+    # faithful readings of a breakup the spec does not define (INFERRED; CHECKOUT_SESSIONS.md), so either holds.
+    sums = (subtotal - discount + tax, subtotal - discount)
+    if all(abs(total - expected) > tolerance for expected in sums):
         out += _v(
             "/current_breakup/total_amount",
             "preview.breakup_adds_up",
             "const",
-            f"current_breakup.total_amount {total} is not subtotal {subtotal} - discount {discount} + tax {tax} "
-            f"= {subtotal - discount + tax} (within {tolerance})",
+            f"current_breakup.total_amount {total} is neither subtotal {subtotal} - discount {discount} + tax {tax} "
+            f"= {sums[0]} (tax on top) nor {sums[1]} (tax included), within {tolerance}",
         )
     if not _one_time_cart(obs.request, ctx):
         return out + _subscription_prices(obs, ctx)
@@ -219,10 +223,12 @@ def _discount_amount(request: Any, subtotal: int, discount: int, tolerance: int,
     if found is None:
         return []
     if found.amount is None:
+        # Its share of the subtotal, or of the subtotal with tax when prices include it (at most the tax ceiling).
         expected = subtotal - found.apply(subtotal)
-        if abs(discount - expected) <= tolerance:
+        high = int(expected * ctx.settings.tax_ceiling)
+        if expected - tolerance <= discount <= high + tolerance:
             return []
-        what = f"{found.percentage:g}% of the subtotal {subtotal} is {expected}"
+        what = f"{found.percentage:g}% of the subtotal {subtotal} is {expected} (at most {high} with tax)"
     else:
         low = min(found.amount, subtotal)
         high = int(min(found.amount, subtotal) * ctx.settings.tax_ceiling)
