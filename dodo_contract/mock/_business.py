@@ -129,6 +129,11 @@ def business_errors(payload: dict[str, Any], catalog: Catalog) -> Iterator[tuple
             "UNSUPPORTED_CURRENCY",
             f"Can only request {allowed} for billing_currency",
         )
+    yield from shared_business_errors(payload, catalog)
+
+
+def shared_business_errors(payload: dict[str, Any], catalog: Catalog) -> Iterator[tuple[str, str, str]]:
+    """Yield the catalog rules Create Payment and Checkout Sessions share: payment methods, discount codes, tax id."""
     allowed_types = payload.get("allowed_payment_method_types")
     if allowed_types is not None and catalog.methods.isdisjoint(allowed_types):
         yield "business.no_eligible_payment_method", "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found"

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ._business import INT32_MAX, Catalog, _int, _show, discount_codes
+from ._business import INT32_MAX, Catalog, _int, _show, shared_business_errors
 from ._checkout_pricing import quote
 
 __all__ = ["PROSE_CODES", "checkout_business_error", "checkout_business_errors"]
@@ -188,16 +188,7 @@ def checkout_business_errors(
             "UNSUPPORTED_BILLING_CURRENCY",
             "Non USD billing currency is not supported for subscriptions",
         )
-    allowed_types = payload.get("allowed_payment_method_types")
-    if allowed_types is not None and catalog.methods.isdisjoint(allowed_types):
-        yield "business.no_eligible_payment_method", "NO_ELIGIBLE_PAYMENT_METHODS", "No eligible payment methods found"
-    for code in discount_codes(payload, catalog):
-        if code not in catalog.discounts:
-            yield "business.unknown_discount_code", "INVALID_DISCOUNT_CODE", f"Discount code {_show(code)} is invalid"
-            break
-    tax_id = payload.get("tax_id")
-    if tax_id is not None and tax_id not in catalog.tax_ids:
-        yield "business.unknown_tax_id", "INVALID_TAX_ID", "Tax Id is invalid"
+    yield from shared_business_errors(payload, catalog)
     data = payload.get("subscription_data")
     if isinstance(data, dict) and isinstance(data.get("on_demand"), dict):
         if any(i.get("addons") for i in cart):

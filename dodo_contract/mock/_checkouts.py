@@ -35,6 +35,7 @@ from ..validation.validator import validate_request
 from ._business import Catalog
 from ._checkout_business import PROSE_CODES, checkout_business_error
 from ._checkout_pricing import Quote, preview_body, quote
+from ._fault import kept_violations
 from ._fault_hooks import Reply, error_reply, schema_error_reply
 from ._sessions import Session, SessionStore, lifetime
 
@@ -101,10 +102,7 @@ class CheckoutSessions:
     def judge(self, payload: dict[str, Any], fault: Fault | None) -> Reply | Quote:
         """Validate a create or preview request and apply the catalog rules: a refusal, or what it would charge."""
         violations = validate_request(payload, spec_version=self.create_contract).violations
-        lenient = False
-        if violations and fault is not None and fault.skips is not None:
-            kept = tuple(v for v in violations if not fault.skips(v.rule))
-            lenient, violations = len(kept) < len(violations), kept
+        violations, lenient = kept_violations(violations, fault)
         if violations:
             return schema_error_reply(violations, PROSE_CODES, self.create_contract.codes.empty_cart)
         if fault is not None and fault.refuse is not None:

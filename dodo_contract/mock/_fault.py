@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..contract.versions import Contract, SpecVersion, get_contract
+from ..errors import Violation
 from ._business import Catalog
 from ._fault_hooks import Reply
 from ._sessions import SessionStore
 
-__all__ = ["Fault"]
+__all__ = ["Fault", "kept_violations"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +58,15 @@ class Fault:
             return self
         every = self.delay
         return replace(self, delay=lambda n: seconds if every(n) > 0 else 0.0)
+
+
+def kept_violations(violations: tuple[Violation, ...], fault: Fault | None) -> tuple[tuple[Violation, ...], bool]:
+    """Return the violations ``fault`` does not skip, and whether it skipped any.
+
+    A request the fault let through that way is lenient: the catalog rules are not applied to it either (the
+    fault breaks one rule, not the ones a broken request would then run into).
+    """
+    if not violations or fault is None or fault.skips is None:
+        return violations, False
+    kept = tuple(v for v in violations if not fault.skips(v.rule))
+    return kept, len(kept) < len(violations)

@@ -59,6 +59,7 @@ from ..errors import ConfigError, DodoContractError, Violation, redact
 from ..validation.validator import parse_json, validate_request
 from ._business import Catalog, build_success, business_error
 from ._checkouts import CheckoutSessions, family_of
+from ._fault import kept_violations
 from ._fault_hooks import invalid_reply, schema_error_reply
 from .faults import FAULTS, Fault, Reply, error_reply, get_fault
 
@@ -213,10 +214,7 @@ class _Mock:
         if fault is not None and fault.normalise is not None:
             payload = fault.normalise(payload)
         violations = validate_request(payload, spec_version=self.contract).violations
-        lenient = False
-        if violations and fault is not None and fault.skips is not None:
-            kept = tuple(v for v in violations if not fault.skips(v.rule))
-            lenient, violations = len(kept) < len(violations), kept
+        violations, lenient = kept_violations(violations, fault)
         if violations:
             return _schema_error(violations, self.contract)
         if fault is not None and fault.refuse is not None:
