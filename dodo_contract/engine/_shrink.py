@@ -48,7 +48,7 @@ async def shrink_all(run: _Run) -> None:
 
 
 async def _exchange(run: _Run, case: Case) -> tuple[Observation, Raw] | None:
-    from ._run import observe
+    from ._observe import observe
 
     got = await run._attempt(case, concurrent=False)
     if got.raw is None or got.raw.status == 429:
