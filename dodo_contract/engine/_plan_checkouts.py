@@ -24,20 +24,9 @@ from typing import Any
 from ..contract.fixtures import Fixtures
 from ..contract.versions import Contract
 from ..validation.validator import validate_request
-from ._plan import (
-    BUSINESS_SAMPLE,
-    LIVE_REQUEST_BUDGET,
-    NEAR_MISS_PROBES,
-    Case,
-    Plan,
-    Stop,
-    _reason,
-    _unknown,
-    _unknown_tax_id,
-    draw,
-    encode,
-    rotating_sample,
-)
+from ._case import Case, Stop, draw, encode
+from ._plan import LIVE_REQUEST_BUDGET, NEAR_MISS_PROBES, Plan, _reason
+from ._plan_business import BUSINESS_SAMPLE, _unknown, _unknown_tax_id, rotating_sample
 
 __all__ = ["INVALID_PREVIEWS", "MAX_ROUND_TRIPS", "business_checkout_requests", "plan_checkouts", "unknown_session_id"]
 

@@ -15,57 +15,23 @@ import hashlib
 import inspect
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..checks.core import NOT_JSON, CheckContext, Observation, fold_server_errors, judges, run_checks
+from ..checks.core import CheckContext, Observation, fold_server_errors, judges, run_checks
 from ..contract.endpoints import FAMILIES
-from ..errors import REDACTED, Violation, near_miss_keys
-from ..validation.validator import parse_answer
+from ..errors import Violation, near_miss_keys
+from ._observe import exchange_record, observe
 from ._plan import PHASES, Case, Stop, plan_cases
 from ._plan_checkouts import unknown_session_id
-from ._transport import BudgetExhausted, Raw, Transport, UnsafeRequest, near_miss_placeholder, redact_json
+from ._transport import BudgetExhausted, Raw, Transport, UnsafeRequest
 from .outcome import ContractRun, Exchange, Finding
 
 if TYPE_CHECKING:
     from .engine import _Options
 
 
-def observe(case: Case, raw: Raw, *, secrets: Iterable[str]) -> Observation:
-    """Turn the answer to one case into what the checks read: the JSON body parsed, the secrets redacted."""
-    body: Any = NOT_JSON
-    defects: tuple[tuple[str, str], ...] = ()
-    if raw.status is not None and raw.content and not raw.truncated:
-        try:
-            value, defects = parse_answer(raw.content)  # strict: a BOM, trailing bytes, duplicate keys noted
-            body = redact_json(value, list(secrets))
-        except ValueError:
-            body = NOT_JSON
-    return Observation(
-        kind=case.kind,
-        request=case.payload,
-        status=raw.status,
-        headers=raw.headers,
-        body=body,
-        elapsed_ms=raw.elapsed_ms,
-        error=raw.error,
-        error_kind=raw.error_kind,
-        rule=case.rule,
-        pointer=case.pointer,
-        label=case.label,
-        received_at=raw.received_at,
-        reason=case.reason,
-        truncated=raw.truncated,
-        json_defects=defects,
-        pair=case.pair,
-        role=case.role,
-        operation=case.operation,
-        session=case.path_id,
-    )
-
-
-_MAX_TEXT = 4096
 _FAST_MS = 10.0  # a target answering faster than this gains nothing from requests in flight
 
 
@@ -461,38 +427,7 @@ class _Run:
         )
 
     def _exchange_record(self, case: Case, obs: Observation, raw: Raw | None) -> Exchange:
-        headers = self.transport.headers(case.auth)
-        if case.auth == "key":
-            headers["Authorization"] = f"Bearer {REDACTED}"
-        elif case.auth.startswith("near_"):
-            headers["Authorization"] = f"Bearer {near_miss_placeholder(case.auth)}"
-        request_body = case.payload if case.payload is not None else case.body.decode("utf-8", "replace")
-        endpoint = self.transport.operations.get(case.operation)
-        method = endpoint.method if endpoint is not None else "POST"
-        if method == "GET":
-            headers = {k: v for k, v in headers.items() if k != "Content-Type"}
-            request_body = None
-        try:
-            url = self.transport.url_for(case.operation, case.path_id)
-        except UnsafeRequest:
-            url = self.transport.url
-        response_body: Any = obs.body
-        if obs.body is NOT_JSON:
-            content = raw.content if raw is not None else b""
-            # Redact the whole text first, then cut it: a cut first could keep most of an echoed key.
-            text = self._redact(content.decode("utf-8", "replace"))[:_MAX_TEXT]
-            response_body = text if content else None
-        return Exchange(
-            method=method,
-            url=url,
-            request_headers=headers,
-            request_body=redact_json(request_body, [self.opts.api_key]),
-            status=obs.status,
-            response_headers=dict(obs.headers),
-            response_body=response_body,
-            elapsed_ms=None if obs.elapsed_ms is None else round(obs.elapsed_ms, 2),
-            error=obs.error,
-        )
+        return exchange_record(case, obs, raw, transport=self.transport, api_key=self.opts.api_key)
 
     def _redact(self, text: str) -> str:
         return self.transport.redact(text)

@@ -31,8 +31,9 @@ from ..contract.versions import Contract, SpecVersion, get_contract, load_contra
 from ..errors import ConfigError, Secret
 from ._hosts import canonical_base_url, is_live_host, live_host_refusal
 from ._limits import DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, MAX_EXAMPLES
+from ._observe import observe
 from ._plan import LIVE_REQUEST_BUDGET
-from ._run import Progress, _Run, observe
+from ._run import Progress, _Run
 from ._transport import check_api_key
 from .outcome import ContractRun
 
