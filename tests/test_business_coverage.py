@@ -21,6 +21,7 @@ MANY = {
     "billing_currencies": ["USD"],
     "tax_ids": ["GB123456789", "GB223456789"],
 }
+KEY = "sk_test_business_coverage_0123456789"
 
 
 def cases(catalog: Any, seed: int, **kw: Any) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -74,6 +75,31 @@ def test_an_invalid_tax_id_looks_like_the_declared_ones_and_can_be_switched_off(
     assert not [c for c in cases(MANY, 0, tax_ids_validated=False) if c[0] == "business.unknown_tax_id"]
     undeclared = {k: v for k, v in MANY.items() if k != "tax_ids"}
     assert not [c for c in cases(undeclared, 0) if c[0] == "business.unknown_tax_id"]
+
+
+def test_an_unknown_discount_code_is_sent_unless_the_setting_says_codes_are_judged_later() -> None:
+    assert [c[0] for c in cases(MANY, 0)].count("business.unknown_discount_code") == 1
+    assert not [c for c in cases(MANY, 0, codes_validated=False) if c[0] == "business.unknown_discount_code"]
+
+
+@pytest.mark.parametrize(("operation", "fault"), [("payments", "accept_any_discount_code"),
+                                                  ("checkouts", "checkouts_accept_any_discount_code")])  # fmt: skip
+def test_a_server_taking_any_code_passes_when_codes_are_not_validated_and_fails_otherwise(
+    operation: str, fault: str
+) -> None:
+    from dodo_contract import check_implementation
+    from dodo_contract.mock.app import create_app
+
+    def run(settings: ContractSettings) -> Any:
+        app = create_app(api_key=KEY, fault=fault)
+        return check_implementation(app=app, api_key=KEY, seed=2, max_examples=5, operation=operation,
+                                    checks=["business_rules_enforced"], settings=settings)  # fmt: skip
+
+    caught = run(ContractSettings())
+    assert caught.verdict == "failed"
+    assert {f.rule for f in caught.violations} == {"business.unknown_discount_code"}
+    waived = run(ContractSettings(discount_codes_validated=False))
+    assert waived.verdict == "passed", list(waived.errors) + [str(f) for f in waived.violations]
 
 
 # --- the code of a refusal names its cause -----------------------------------------------------------------

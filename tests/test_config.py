@@ -196,11 +196,13 @@ def test_inferred_facts_can_be_overridden_in_pyproject(project: Path) -> None:
 def test_the_pricing_and_business_code_facts_can_be_overridden_in_pyproject(project: Path) -> None:
     (project / "pyproject.toml").write_text(
         "[tool.dodo-contract.inferred]\ntax-ceiling = 1.5\nrounding-per-line = 0\ntax-ids-validated = false\n"
+        "discount-codes-validated = false\n"
         'expected-codes = {"business.unknown_customer" = "CUSTOMER_NOT_FOUND"}\n'
     )
     contract = resolve_config({}, env={}, cwd=project).contract
     assert contract is not None
     assert (contract.tax_ceiling, contract.rounding_per_line, contract.tax_ids_validated) == (1.5, 0, False)
+    assert contract.discount_codes_validated is False
     assert contract.expected_code("business.unknown_customer") == "CUSTOMER_NOT_FOUND"
     assert contract.expected_code("business.unknown_product") == "NOT_FOUND"  # merged with the defaults
 

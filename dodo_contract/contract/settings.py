@@ -66,7 +66,9 @@ class ContractSettings:
     ``rounding_per_line``: minor units a total may be off per cart line (per-line or per-total rounding of tax and
     discounts). ``expected_codes``: (business rule id, code) pairs: that refusal must carry that code.
     ``tax_ids_validated``: a server checks a ``tax_id`` against the ids it knows (the fixtures' ``tax_ids``), so
-    an unknown well-formed one is refused; off, no invalid tax id is sent.
+    an unknown well-formed one is refused; off, no invalid tax id is sent. ``discount_codes_validated``: a server
+    refuses an unknown discount code when the payment or the session is created (INFERRED for Checkout Sessions,
+    whose page also takes codes); off, no unknown code is sent.
     """
 
     documented_statuses: frozenset[int] = frozenset({200, 422, 401})
@@ -89,6 +91,7 @@ class ContractSettings:
     rounding_per_line: int = 2
     expected_codes: tuple[tuple[str, str], ...] = DEFAULT_EXPECTED_CODES
     tax_ids_validated: bool = True
+    discount_codes_validated: bool = True
 
     def __post_init__(self) -> None:
         latest = {"business_codes": BUSINESS_ERROR_CODES, "schema_codes": SCHEMA_ERROR_CODES,

@@ -97,6 +97,7 @@ def plan_cases(
     stop: Stop | None = None,
     contract: Contract | None = None,
     tax_ids_validated: bool = True,
+    codes_validated: bool = True,
 ) -> Plan:
     """Return the run's cases by phase, all of ``contract``'s version (None: the latest); ``live`` keeps a few.
 
@@ -106,7 +107,7 @@ def plan_cases(
     complete plans are cached (runs with the same options, e.g. a self-test, send the same requests).
     """
     contract = get_contract(contract)
-    key = (fixtures, seed, max_examples, per_rule, rules, live, kinds, contract.key, tax_ids_validated)
+    key = (fixtures, seed, max_examples, per_rule, rules, live, kinds, contract.key, tax_ids_validated, codes_validated)
     if key in _CACHE:
         return _CACHE[key]
     cut = False
@@ -116,7 +117,9 @@ def plan_cases(
         cut = cut or (stop is not None and stop())
         return cut
 
-    plan = _plan(fixtures, seed, max_examples, per_rule, rules, live, kinds, halt, contract, tax_ids_validated)
+    plan = _plan(
+        fixtures, seed, max_examples, per_rule, rules, live, kinds, halt, contract, tax_ids_validated, codes_validated
+    )
     if cut:
         plan = dataclasses.replace(plan, complete=False)
     else:
@@ -137,13 +140,16 @@ def _plan(
     stop: Stop,
     contract: Contract,
     tax_ids_validated: bool = True,
+    codes_validated: bool = True,
 ) -> Plan:
     from ..generation import strategies
 
     if contract.endpoint.family == "checkouts":
         from ._plan_checkouts import plan_checkouts
 
-        return plan_checkouts(fixtures, seed, max_examples, live, kinds, stop, contract, tax_ids_validated)
+        return plan_checkouts(
+            fixtures, seed, max_examples, live, kinds, stop, contract, tax_ids_validated, codes_validated
+        )
     version: dict[str, Any] = {"spec_version": contract}
     canonical = tuple(
         Case("canonical", encode(p), p, name) for name, p in strategies.canonical_requests(fixtures, **version)
@@ -168,7 +174,12 @@ def _plan(
         tuple(
             Case("business", encode(p), p, label, rule=rule, pointer=pointer)
             for rule, pointer, label, p in business_requests(
-                probe, fixtures, seed=seed, contract=contract, tax_ids_validated=tax_ids_validated
+                probe,
+                fixtures,
+                seed=seed,
+                contract=contract,
+                tax_ids_validated=tax_ids_validated,
+                codes_validated=codes_validated,
             )
         )
         if "business" in wanted

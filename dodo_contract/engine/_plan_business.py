@@ -49,6 +49,7 @@ def business_requests(
     seed: int,
     contract: Contract | None = None,
     tax_ids_validated: bool = True,
+    codes_validated: bool = True,
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
     """Return (rule, pointer, label, request) variants of a canonical request that each break one business rule.
 
@@ -57,7 +58,8 @@ def business_requests(
     tested when the fixtures declare them. Every declared unsupported country is sent when there are at most
     ``BUSINESS_SAMPLE`` of them, else a window of that many moving with the seed (seeds 0..ceil(n / 8) - 1 cover
     them all); unsupported currencies likewise, ``CURRENCY_SAMPLE`` a run (EUR, GBP, JPY first). A tax id shaped
-    like the first declared one but not in the list is sent unless ``tax_ids_validated`` is off (the setting).
+    like the first declared one but not in the list is sent unless ``tax_ids_validated`` is off, and an unknown
+    discount code unless ``codes_validated`` (``ContractSettings.discount_codes_validated``) is off.
     """
     if not isinstance(base, dict) or not isinstance(base.get("product_cart"), list) or not base["product_cart"]:
         return []
@@ -85,7 +87,9 @@ def business_requests(
         {"customer": {"customer_id": customer}},
     )
     code = _unknown("DODO_CONTRACT_UNKNOWN_" + tag.upper(), {d.code.casefold() for d in fx.discounts})
-    add("business.unknown_discount_code", "/discount_code", f"unknown discount_code {code!r}", {"discount_code": code})
+    if codes_validated:
+        label = f"unknown discount_code {code!r}"
+        add("business.unknown_discount_code", "/discount_code", label, {"discount_code": code})
     pwyw = next((p for p in fx.products if p.pay_what_you_want), None)
     if pwyw is not None:
         cart = [{"product_id": pwyw.id, "quantity": 1}]

@@ -55,6 +55,7 @@ def plan_checkouts(
     stop: Stop,
     contract: Contract,
     tax_ids_validated: bool = True,
+    codes_validated: bool = True,
 ) -> Plan:
     """Return the run's cases by phase for the checkouts family of ``contract``'s version (see the module doc)."""
     from ..generation import strategies
@@ -99,7 +100,12 @@ def plan_checkouts(
         business = tuple(
             Case("business", encode(p), p, label, rule=rule, pointer=pointer, operation=CREATE)
             for rule, pointer, label, p in business_checkout_requests(
-                probe, fixtures, seed=seed, contract=contract, tax_ids_validated=tax_ids_validated
+                probe,
+                fixtures,
+                seed=seed,
+                contract=contract,
+                tax_ids_validated=tax_ids_validated,
+                codes_validated=codes_validated,
             )
         )
     invalid: list[Case] = []
@@ -191,6 +197,7 @@ def business_checkout_requests(
     seed: int,
     contract: Contract,
     tax_ids_validated: bool = True,
+    codes_validated: bool = True,
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
     """Return (rule, pointer, label, session) variants of a canonical session that each break one catalog rule.
 
@@ -215,10 +222,10 @@ def business_checkout_requests(
     add("business.unknown_customer", "/customer/customer_id", f"unknown customer_id {customer!r}",
         {"customer": {"customer_id": customer}})  # fmt: skip
     code = _unknown("DODO_CONTRACT_UNKNOWN_" + tag.upper(), {d.code.casefold() for d in fx.discounts})
-    if "discount_codes" in props:
+    if codes_validated and "discount_codes" in props:
         add("business.unknown_discount_code", "/discount_codes/0", f"unknown discount code {code!r}",
             {"discount_codes": [code]})  # fmt: skip
-    else:
+    elif codes_validated:
         add("business.unknown_discount_code", "/discount_code", f"unknown discount_code {code!r}",
             {"discount_code": code})  # fmt: skip
     if fx.checkout.collections:

@@ -165,6 +165,7 @@ class _Run:
                 stop=halt,
                 contract=self.opts.contract,
                 tax_ids_validated=self.opts.settings.tax_ids_validated,
+                codes_validated=self.opts.settings.discount_codes_validated,
             )
         except KeyboardInterrupt:
             raise

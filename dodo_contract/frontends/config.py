@@ -305,7 +305,7 @@ _INTS = frozenset(
     }
 )
 _FLOATS = frozenset({"expires_on_skew_s", "max_retry_after_s", "success_floor", "tax_ceiling"})
-_BOOLS = frozenset({"tax_ids_validated"})
+_BOOLS = frozenset({"tax_ids_validated", "discount_codes_validated"})
 _MAPS = frozenset({"expected_codes"})
 
 
