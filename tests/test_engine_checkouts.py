@@ -10,15 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dodo_contract.contract.fixtures import default_catalog_text
 from dodo_contract.engine._plan_checkouts import unknown_session_id
@@ -26,6 +20,7 @@ from dodo_contract.engine._transport import Transport, UnsafeRequest
 from dodo_contract.engine.engine import check_implementation
 from dodo_contract.errors import ConfigError
 from dodo_contract.mock.app import create_app as create_mock
+from tests._asgi_server import served
 from tests.independent_checkouts import create_app as create_independent
 
 SEED = 5
@@ -53,32 +48,10 @@ def create_app(**kw: Any) -> Recorder:
 CHECKOUT_CHECKS = ("session_shape", "checkout_url_null_iff_payment_method", "session_round_trip", "preview_arithmetic")
 
 
-@contextmanager
-def _served(app: Any) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; stop it on exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    config = uvicorn.Config(app, http="h11", lifespan="off", access_log=False, log_config=None, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.005)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-
-
 @pytest.fixture(scope="module")
 def faithful() -> tuple[Any, list[str]]:
     app = create_app()
-    with _served(app) as url:
+    with served(app) as url:
         run = check_implementation(url, api_key=KEY, operation="checkouts", seed=SEED, max_examples=8,
                                    fixtures=CATALOG)  # fmt: skip
     return run, list(app.lines)

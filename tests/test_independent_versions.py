@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dodo_contract import check_implementation
 from dodo_contract.frontends.cli import main
 from tests import independent_payments
+from tests._asgi_server import served
 from tests.independent_payments import BREAKS, create_app
 
 pytest_plugins = ["pytester"]
@@ -72,28 +67,6 @@ def _app(version: str, **options: Any) -> Any:
     return create_app(CATALOG, KEY, version=version, **options)
 
 
-@contextmanager
-def _served(app: Any) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; stop it on exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    config = uvicorn.Config(app, http="h11", lifespan="off", access_log=False, log_config=None, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.005)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-
-
 def _clean(run: Any) -> None:
     assert [f"{f} ({f.label})" for f in run.violations] == []
     assert run.verdict == "passed", run.errors
@@ -117,7 +90,7 @@ def test_a_faithful_configuration_passes_clean_when_judged_by_its_version(versio
 @pytest.mark.parametrize("config", LOOPBACK)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_faithful_configuration_passes_clean_over_loopback(version: str, config: str) -> None:
-    with _served(_app(version, **LOOPBACK[config])) as url:
+    with served(_app(version, **LOOPBACK[config])) as url:
         run = check_implementation(url, api_key=KEY, fixtures=CATALOG, seed=3, spec_version=version, max_examples=60)
     _clean(run)
 
@@ -176,13 +149,13 @@ def _gate(url: str, *extra: str) -> tuple[int, str, str, str]:
 @pytest.mark.usefixtures("_workdir")
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_gate_passes_each_faithful_version_and_catches_a_break(version: str) -> None:
-    with _served(_app(version, gzip=True)) as url:
+    with served(_app(version, gzip=True)) as url:
         code, out, err, reports = _gate(url, "--spec-version", version)
         assert code == 0, out + err
         assert f"spec {version}" in out
         assert json.loads(Path("reports/dodo-contract.json").read_text())["spec_version"] == version
         assert KEY not in out + err + reports
-    with _served(_app(version, breaks=frozenset({BREAKS[version][0]}))) as url:
+    with served(_app(version, breaks=frozenset({BREAKS[version][0]}))) as url:
         code, out, err, reports = _gate(url, "--spec-version", version)
     assert code == 1, out + err
     assert KEY not in out + err + reports
@@ -190,7 +163,7 @@ def test_the_gate_passes_each_faithful_version_and_catches_a_break(version: str)
 
 @pytest.mark.usefixtures("_workdir")
 def test_the_gate_hints_at_the_older_version_and_names_the_flag() -> None:
-    with _served(_app("1.86.0")) as url:
+    with served(_app("1.86.0")) as url:
         code, out, err, reports = _gate(url)
     assert code == 1
     assert "spec 1.113.0" in out
@@ -210,7 +183,7 @@ def test_the_plugin_passes_each_faithful_version_and_catches_a_break(pytester: p
     pytester.makefile(".json", catalog=json.dumps(CATALOG))
     args = [f"--dodo-api-key={KEY}", "--dodo-fixtures=catalog.json", "--dodo-seed=6", "--dodo-max-examples=20"]
     args += [f"--dodo-spec-version={version}", f"--dodo-report-dir={pytester.path / 'out'}", "-p", "no:randomly"]
-    with _served(_app(version, chunked=True)) as url:
+    with served(_app(version, chunked=True)) as url:
         result = pytester.runpytest_subprocess(f"--dodo-base-url={url}", *args)
     text = result.stdout.str() + result.stderr.str()
     assert result.ret == 0, text
@@ -218,7 +191,7 @@ def test_the_plugin_passes_each_faithful_version_and_catches_a_break(pytester: p
     reports = "".join(p.read_text(encoding="utf-8") for p in (pytester.path / "out").iterdir())
     assert KEY not in text + reports
     broken = BREAKS[version][-1]
-    with _served(_app(version, breaks=frozenset({broken}))) as url:
+    with served(_app(version, breaks=frozenset({broken}))) as url:
         result = pytester.runpytest_subprocess(f"--dodo-base-url={url}", *args)
     text = result.stdout.str() + result.stderr.str()
     assert result.ret == 1, text
