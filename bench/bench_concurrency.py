@@ -2,8 +2,8 @@
 
 1. Slow target: the reference mock on 127.0.0.1, every answer delayed 300 ms (answers in parallel, as a remote
    host does). The default run (``concurrency`` at its default) must finish well under 30 s; the same run at
-   ``concurrency=1`` is the baseline (the ratio is what the default buys). A run with about twice the requests
-   (``max_examples`` doubled and more) shows the headroom later issues need.
+   ``concurrency=1`` is the baseline (the ratio is what the default buys). A run with ``max_examples`` doubled
+   (the generated part of the plan doubles) shows the headroom later issues need.
 2. Fast mock: the default run in-process (ASGI) and over loopback, against ``concurrency=1`` in the same process,
    best of ``--repeat``: the default must not be slower.
 
@@ -73,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"slow target ({ms:.0f} ms/answer), default run : {requests:4d} requests in {wall_default:6.1f} s")
         wall_double, run2 = _timed(base_url=server.url, max_examples=200)
         print(
-            f"slow target, ~2x the requests (max_examples=200)  : {run2.stats['requests']:4d} requests in "
+            f"slow target, max_examples doubled (200)          : {run2.stats['requests']:4d} requests in "
             f"{wall_double:6.1f} s"
         )
         if not args.skip_serial:
-            wall_serial, serial = _timed(base_url=server.url, concurrency=1)
+            # The baseline needs more than the default 120 s budget once a run plans ~400 requests at 300 ms each
+            # (the very case issue 8 set out to fix): give it room, it is the yardstick, not a gate.
+            wall_serial, serial = _timed(base_url=server.url, concurrency=1, time_budget_s=900)
             assert serial.stats["request_digest"] == run.stats["request_digest"], "different requests sent"
             print(f"slow target, concurrency=1 (baseline)            : {requests:4d} requests in {wall_serial:6.1f} s")
             print(f"ratio concurrency=1 / default (slow target)      : {wall_serial / wall_default:6.1f}x faster")
