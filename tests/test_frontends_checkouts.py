@@ -17,7 +17,8 @@ from dodo_contract.checks.core import checks_for
 from dodo_contract.errors import ConfigError
 from dodo_contract.frontends.cli import main
 from dodo_contract.frontends.config import resolve_config
-from tests.test_engine_checkouts import CATALOG, KEY, _served, create_app
+from tests._asgi_server import served
+from tests.test_engine_checkouts import CATALOG, KEY, create_app
 
 pytest_plugins = ["pytester"]
 
@@ -30,20 +31,20 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def faithful() -> Iterator[str]:
-    with _served(create_app()) as url:
+    with served(create_app()) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def broken() -> Iterator[str]:
-    with _served(create_app(breaks=["payment_id_before_payment"])) as url:
+    with served(create_app(breaks=["payment_id_before_payment"])) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def shapeless() -> Iterator[str]:
     # Every create answer breaks the schema: max_failures stops the run within its first phases (a short run).
-    with _served(create_app(breaks=["session_id_renamed"])) as url:
+    with served(create_app(breaks=["session_id_renamed"])) as url:
         yield url
 
 
